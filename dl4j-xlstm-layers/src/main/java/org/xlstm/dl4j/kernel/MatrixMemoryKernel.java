@@ -1,0 +1,44 @@
+package org.xlstm.dl4j.kernel;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The mLSTM matrix-memory cell (xLSTM, Beck et al. 2024), per head:
+ *
+ * <pre>
+ *   k'_t = k_t / sqrt(DH)
+ *   m_t  = max(logsigmoid(f_t) + m_{t-1}, i_t)
+ *   C_t  = exp(logsigmoid(f_t) + m_{t-1} - m_t) C_{t-1} + exp(i_t - m_t) k'_t v_t^T
+ *   n_t  = exp(logsigmoid(f_t) + m_{t-1} - m_t) n_{t-1} + exp(i_t - m_t) k'_t
+ *   h_t  = C_t^T q_t / (max(|n_t . q_t|, exp(-m_t)) + 1e-6)
+ * </pre>
+ *
+ * <p>Shapes: q, k, v [B, NH, T, DH]; igate, fgate (pre-activations) [B, NH, T]; mask [B, T] with 1 for a
+ * real step and 0 for padding, or null for all ones. A masked step leaves the state unchanged and
+ * outputs zeros. A null initial state means zeros. All arrays share one floating-point data type.
+ *
+ * <p>Implementations: the portable ND4J one in this module, a fused CUDA one in {@code dl4j-xlstm-cuda};
+ * {@link KernelRegistry} chooses.
+ */
+public interface MatrixMemoryKernel {
+
+    /** A short name for logs and error messages. */
+    String name();
+
+    /**
+     * Chunkwise forward over the whole sequence. {@code chunkSize} is a hint; any T is accepted (T need
+     * not be a multiple of it).
+     */
+    MatrixMemoryForward forward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+                                INDArray mask, MatrixMemoryState initial, int chunkSize);
+
+    /**
+     * Backward of {@link #forward}: gradients of the loss given dL/dh ([B, NH, T, DH]). The stabilizer
+     * m is treated as a constant, which is exact wherever the normalizer floor exp(-m) is not active.
+     */
+    MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh);
+
+    /** One recurrent step: q, k, v [B, NH, DH]; igate, fgate [B, NH]; mask [B] or null. */
+    MatrixMemoryStep step(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+                          INDArray mask, MatrixMemoryState state);
+}
