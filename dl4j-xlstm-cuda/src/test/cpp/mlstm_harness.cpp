@@ -2,7 +2,8 @@
 //
 //   mlstm_harness forward|backward|step DIR CHUNK
 //
-// Reads DIR/{q,k,v,ig,fg}.npy and the optional DIR/{mask,c0,n0,m0,dh}.npy; writes DIR/out_*.npy.
+// Reads DIR/{q,k,v,ig,fg}.npy and the optional DIR/{mask,c0,n0,m0,dh}.npy; writes DIR/out_*.npy
+// (backward writes the forward outputs too).
 // Sequence shapes: q, k, v [B, NH, T, DH]; ig, fg [B, NH, T]; mask [B, T]; c0 [B, NH, DH, DH];
 // n0 [B, NH, DH]; m0 [B, NH]; dh like q. Step shapes drop T. The launch sequence mirrors
 // CudaMatrixMemoryKernel (org.xlstm.dl4j.cuda), which issues the same kernels on ND4J's stream.
@@ -184,14 +185,11 @@ int main(int argc, char** argv) {
         s.BH = s.B * s.NH;
         s.tiles = (s.DH + XLSTM_TILE - 1) / XLSTM_TILE;
         const Forward f = run_forward(in, s);
-        if (mode == "forward") {
-            npy_write(file(dir, "out_h"), {s.B, s.NH, s.T, s.DH}, f.h.data());
-            npy_write(file(dir, "out_c"), {s.B, s.NH, s.DH, s.DH}, f.cf.data());
-            npy_write(file(dir, "out_n"), {s.B, s.NH, s.DH}, f.nf.data());
-            npy_write(file(dir, "out_m"), {s.B, s.NH}, f.mf.data());
-        } else {
-            run_backward(in, s, f, dir);
-        }
+        npy_write(file(dir, "out_h"), {s.B, s.NH, s.T, s.DH}, f.h.data());
+        npy_write(file(dir, "out_c"), {s.B, s.NH, s.DH, s.DH}, f.cf.data());
+        npy_write(file(dir, "out_n"), {s.B, s.NH, s.DH}, f.nf.data());
+        npy_write(file(dir, "out_m"), {s.B, s.NH}, f.mf.data());
+        if (mode == "backward") run_backward(in, s, f, dir);
         return 0;
     } catch (const std::exception& e) {
         std::cerr << "error: " << e.what() << "\n";
