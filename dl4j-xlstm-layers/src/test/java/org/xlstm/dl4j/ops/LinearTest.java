@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class LinearTest {
 
@@ -58,11 +59,11 @@ class LinearTest {
         INDArray w = randn(4, 2);
         INDArray r = randn(3, 2);
         INDArray flat = Nd4j.rand(DataType.DOUBLE, 1, 20);
-        INDArray dW = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(0, 0, true),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 12)).reshape('c', 4, 2);
+        INDArray dW = flat.get(NDArrayIndex.interval(0, 0, true),
+                NDArrayIndex.interval(4, 12)).reshape('c', 4, 2);
         INDArray dx = Linear.backward(x, w, r, dW, null);
-        assertClose(x.transpose().mmul(r), flat.get(org.nd4j.linalg.indexing.NDArrayIndex.point(0),
-                org.nd4j.linalg.indexing.NDArrayIndex.interval(4, 12)).reshape(4, 2), 1e-12);
+        assertClose(x.transpose().mmul(r), flat.get(NDArrayIndex.point(0),
+                NDArrayIndex.interval(4, 12)).reshape(4, 2), 1e-12);
         assertClose(r.mmul(w.transpose()), dx, 1e-12);
     }
 
