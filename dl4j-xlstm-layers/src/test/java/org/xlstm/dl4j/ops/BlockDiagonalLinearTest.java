@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 class BlockDiagonalLinearTest {
 
@@ -56,6 +57,23 @@ class BlockDiagonalLinearTest {
         assertGradient("x", () -> BlockDiagonalLinear.forward(x, w, b), r, x, dx);
         assertGradient("w", () -> BlockDiagonalLinear.forward(x, w, b), r, w, dW);
         assertGradient("b", () -> BlockDiagonalLinear.forward(x, w, b), r, b, dB);
+    }
+
+    @Test
+    void acceptsFOrderInputAndWritesIntoAGradientView() {
+        INDArray x = randn(3, 8);
+        INDArray w = randn(2, 3, 4);
+        INDArray r = randn(3, 6);
+        INDArray expectedDW = Nd4j.create(DataType.DOUBLE, 2, 3, 4);
+        INDArray expectedDx = BlockDiagonalLinear.backward(x, w, r, expectedDW, null);
+        // DL4J hands out parameter gradients as reshaped ranges of one flat buffer, at an offset.
+        INDArray flat = Nd4j.zeros(DataType.DOUBLE, 1, 40);
+        INDArray dW = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(10, 34)).reshape('c', 2, 3, 4);
+        INDArray dx = BlockDiagonalLinear.backward(x.dup('f'), w, r.dup('f'), dW, null);
+        assertClose(expectedDx, dx, 1e-12);
+        assertClose(expectedDW, flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(10, 34)).reshape(2, 3, 4),
+                1e-12);
+        assertClose(BlockDiagonalLinear.forward(x, w, null), BlockDiagonalLinear.forward(x.dup('f'), w, null), 1e-12);
     }
 
     @Test

@@ -105,6 +105,22 @@ class CausalDepthwiseConvTest {
     }
 
     @Test
+    void acceptsFOrderInputs() {
+        INDArray x = randn(2, 6, 3);
+        INDArray w = randn(4, 3);
+        INDArray history = randn(2, 3, 3);
+        INDArray r = randn(2, 6, 3);
+        INDArray dW = Nd4j.create(DataType.DOUBLE, 4, 3);
+        INDArray dWf = Nd4j.create(DataType.DOUBLE, 4, 3);
+        INDArray dx = CausalDepthwiseConv.backward(x, w, history, r, dW, null);
+        INDArray dxf = CausalDepthwiseConv.backward(x.dup('f'), w.dup('f'), history.dup('f'), r.dup('f'), dWf, null);
+        assertClose(dx, dxf, 1e-12);
+        assertClose(dW, dWf, 1e-12);
+        assertClose(CausalDepthwiseConv.forward(x, w, null, history),
+                CausalDepthwiseConv.forward(x.dup('f'), w.dup('f'), null, history.dup('f')), 1e-12);
+    }
+
+    @Test
     void lowerPrecisionAgreesWithDouble() {
         INDArray x = randn(2, 9, 8);
         INDArray w = randn(4, 8).muli(0.5);

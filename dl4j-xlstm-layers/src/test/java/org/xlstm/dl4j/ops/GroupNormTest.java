@@ -71,6 +71,21 @@ class GroupNormTest {
     }
 
     @Test
+    void acceptsFOrderInputsAndLeavesThemUnchanged() {
+        INDArray x = randn(3, 8);
+        INDArray w = randn(1, 8).muli(0.3);
+        INDArray r = randn(3, 8);
+        INDArray xf = x.dup('f');
+        INDArray dW = Nd4j.create(DataType.DOUBLE, 1, 8);
+        INDArray dWf = Nd4j.create(DataType.DOUBLE, 1, 8);
+        INDArray dx = GroupNorm.backward(x, w, 2, EPS, r, dW);
+        assertClose(dx, GroupNorm.backward(xf, w, 2, EPS, r.dup('f'), dWf), 1e-12);
+        assertClose(dW, dWf, 1e-12);
+        assertClose(reference(x, w, 2), GroupNorm.forward(xf, w, 2, EPS), 1e-12);
+        assertClose(x, xf, 0);
+    }
+
+    @Test
     void lowerPrecisionAgreesWithDouble() {
         INDArray x = randn(5, 16);
         INDArray w = randn(1, 16).muli(0.1);
