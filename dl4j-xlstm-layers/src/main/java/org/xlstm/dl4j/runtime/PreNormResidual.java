@@ -69,7 +69,7 @@ public final class PreNormResidual implements SequenceModule {
 
     @Override
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
-        SDVariable normed = GraphOps.groupNorm(sd, x, params.get(normWeight), 1, MLSTMModule.NORM_EPS);
+        SDVariable normed = GraphOps.groupNorm(sd, x, params.get(normWeight), 1, inputSize(), MLSTMModule.NORM_EPS);
         return x.add(inner.define(sd, normed, params, mask));
     }
 }
