@@ -117,6 +117,7 @@ public final class XlstmStackConfig {
         int embeddingDim = root.getInt("embedding_dim", 128);
         Checks.atLeast("embedding_dim", embeddingDim, 1);
         int contextLength = root.getInt("context_length", -1);
+        int numBlocks = root.getInt("num_blocks", 1);
         boolean bias = root.getBoolean("bias", false);
         double dropout = root.getDouble("dropout", 0.0);
         MlstmLayerConfig mlstm = null;
@@ -133,9 +134,8 @@ public final class XlstmStackConfig {
                 feedForward = FeedForwardConfig.parse(orEmpty(slstmBlock, "feedforward"), embeddingDim);
             }
         }
-        return new XlstmStackConfig(mlstm, slstm, feedForward, contextLength, root.getInt("num_blocks", 1),
-                embeddingDim, root.getBoolean("add_post_blocks_norm", true), bias, dropout,
-                parseSlstmAt(root, root.getInt("num_blocks", 1)));
+        return new XlstmStackConfig(mlstm, slstm, feedForward, contextLength, numBlocks, embeddingDim,
+                root.getBoolean("add_post_blocks_norm", true), bias, dropout, parseSlstmAt(root, numBlocks));
     }
 
     /** A missing nested config takes the official default_factory, i.e. all defaults. */
