@@ -33,7 +33,7 @@ public final class ParallelMatrixMemory {
         INDArray qt = q.castTo(type).reshape(rows, len, dh);
         INDArray kt = k.castTo(type).reshape(rows, len, dh).div(Math.sqrt(dh));
         INDArray vt = v.castTo(type).reshape(rows, len, dh);
-        INDArray decay = GateLogs.logSigmoid(fgate.castTo(type).reshape(rows, len)).cumsum(1);
+        INDArray decay = GateLogs.cumulativeSum(GateLogs.logSigmoid(fgate.castTo(type).reshape(rows, len)), false);
         INDArray source = igate.castTo(type).reshape(rows, len).sub(decay);
         INDArray logD = decay.reshape(rows, len, 1).add(source.reshape(rows, 1, len))
                 .addi(GateLogs.causalLogMask(type, len).reshape(1, len, len));
