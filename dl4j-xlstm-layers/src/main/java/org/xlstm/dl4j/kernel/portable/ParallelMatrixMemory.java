@@ -16,9 +16,8 @@ public final class ParallelMatrixMemory {
     }
 
     /**
-     * @param q, k, v [B, NH, T, DH]
-     * @param igate, fgate gate pre-activations [B, NH, T]
-     * @return h [B, NH, T, DH] in the type of q
+     * h for queries, keys and values q, k, v [B, NH, T, DH] (keys unscaled) and input- and forget-gate
+     * pre-activations igate, fgate [B, NH, T], in the type of q.
      */
     public static INDArray forward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate) {
         MatrixMemoryArguments.checkSequence(q, k, v, igate, fgate, null, null);
