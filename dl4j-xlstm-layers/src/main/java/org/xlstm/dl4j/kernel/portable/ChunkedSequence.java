@@ -78,7 +78,7 @@ final class ChunkedSequence {
         INDArray logForget = GateLogs.maskedLogForget(f, gateMask).reshape(n, chunk);
         INDArray logInput = GateLogs.maskedLogInput(padded(igate), gateMask).reshape(n, chunk);
         this.forgetSlope = GateLogs.forgetSlope(f, gateMask).reshape(n, chunk);
-        this.logDecay = logForget.cumsum(1);
+        this.logDecay = GateLogs.cumulativeSum(logForget, false);
         this.logSource = logInput.subi(logDecay);
         this.chunkDecay = logDecay.get(all(), point(chunk - 1)).dup();
         this.endLogWeight = logSource.add(chunkDecay.reshape(n, 1));

@@ -5,7 +5,6 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.custom.CumSum;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
@@ -98,7 +97,7 @@ final class ChunkwiseMatrixMemoryBackward {
 
         // a_s = i_s - b_s and b_j = sum_{r<=j} logF_r.
         dB.subi(dA);
-        INDArray dLogF = Nd4j.exec(new CumSum(dB, false, true, 1))[0];
+        INDArray dLogF = GateLogs.cumulativeSum(dB, true);
         INDArray dF = dLogF.muli(seq.forgetSlope);
         dK.divi(Math.sqrt(dh));
 

@@ -2,6 +2,7 @@ package org.xlstm.dl4j.kernel.portable;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.CumSum;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
@@ -40,8 +41,19 @@ final class GateLogs {
         return Transforms.sigmoid(fgate.neg(), false).muli(mask);
     }
 
+    /**
+     * Cumulative sum along dimension 1 of [N, L], from the end when {@code reverse}. Uses the cumsum op
+     * directly: INDArray.cumsum(1) sums across rows instead when L is 1 (M2.1).
+     */
+    static INDArray cumulativeSum(INDArray x, boolean reverse) {
+        return Nd4j.exec(new CumSum(x, false, reverse, 1))[0];
+    }
+
     /** [L, L]: 0 on and below the diagonal, -inf above, added to log decays to make them causal. */
     static INDArray causalLogMask(DataType type, int length) {
-        return Transforms.log(Nd4j.tri(length).castTo(type), false);
+        // Built from j - s >= 0 rather than Nd4j.tri, which returns [[0]] for length 1 in M2.1.
+        INDArray steps = Nd4j.arange(0, length).castTo(type);
+        INDArray lag = steps.reshape(length, 1).sub(steps.reshape(1, length));
+        return Transforms.log(lag.gte(0).castTo(type), false);
     }
 }

@@ -16,9 +16,8 @@ public final class ParallelMatrixMemory {
     }
 
     /**
-     * @param q, k, v [B, NH, T, DH]
-     * @param igate, fgate gate pre-activations [B, NH, T]
-     * @return h [B, NH, T, DH] in the type of q
+     * h for queries, keys and values q, k, v [B, NH, T, DH] (keys unscaled) and input- and forget-gate
+     * pre-activations igate, fgate [B, NH, T], in the type of q.
      */
     public static INDArray forward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate) {
         MatrixMemoryArguments.checkSequence(q, k, v, igate, fgate, null, null);
@@ -33,7 +32,7 @@ public final class ParallelMatrixMemory {
         INDArray qt = q.castTo(type).reshape(rows, len, dh);
         INDArray kt = k.castTo(type).reshape(rows, len, dh).div(Math.sqrt(dh));
         INDArray vt = v.castTo(type).reshape(rows, len, dh);
-        INDArray decay = GateLogs.logSigmoid(fgate.castTo(type).reshape(rows, len)).cumsum(1);
+        INDArray decay = GateLogs.cumulativeSum(GateLogs.logSigmoid(fgate.castTo(type).reshape(rows, len)), false);
         INDArray source = igate.castTo(type).reshape(rows, len).sub(decay);
         INDArray logD = decay.reshape(rows, len, 1).add(source.reshape(rows, 1, len))
                 .addi(GateLogs.causalLogMask(type, len).reshape(1, len, len));
