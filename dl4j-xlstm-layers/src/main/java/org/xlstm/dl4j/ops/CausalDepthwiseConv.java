@@ -62,13 +62,16 @@ public final class CausalDepthwiseConv {
         // Gradient w.r.t. the extended input; its first K-1 steps belong to the history and are dropped.
         INDArray dxe = Nd4j.zeros(x.dataType(), x.size(0), t + k - 1, x.size(2));
         INDArray term = Nd4j.createUninitialized(x.dataType(), x.shape());
+        // Rows are filled in a fresh array: row views of DL4J's gradient views are unreliable (see tap).
+        INDArray dWTaps = Nd4j.createUninitialized(x.dataType(), k, x.size(2));
         for (int j = 0; j < k; j++) {
             INDArray shifted = xe.get(all(), interval(j, j + t), all());
             dy.mul(shifted, term);
-            assignGradient(dW.get(point(j), all()), term.sum(0, 1));
+            dWTaps.get(point(j), all()).assign(term.sum(0, 1));
             Broadcast.mul(dy, tap(w, j), term, 2);
             dxe.get(all(), interval(j, j + t), all()).addi(term);
         }
+        assignGradient(dW, dWTaps);
         if (dB != null) {
             requireVector(OP, "dB", dB, x.size(2));
             assignGradient(dB, dy.sum(0, 1));
@@ -102,7 +105,9 @@ public final class CausalDepthwiseConv {
     }
 
     private static INDArray tap(INDArray w, int j) {
-        return w.get(point(j), all());
+        // Rows are taken from a copy: in ND4J M2.1 the last row of a reshaped view of DL4J's flat parameter
+        // vector can come back as a rank-0 array of the wrong type.
+        return w.dup('c').get(point(j), all());
     }
 
     private static void check(INDArray x, INDArray w, INDArray b, INDArray history) {
