@@ -1,7 +1,6 @@
 package org.xlstm.dl4j.kernel.portable;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
-import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
 import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 import static org.xlstm.dl4j.kernel.portable.ScalarMemoryTrace.*;
 
@@ -38,63 +37,53 @@ final class ScalarMemoryPointwise {
     }
 
     /**
-     * One step. {@code raw} [B, NH, 4, DH] already holds preact + R h_{t-1}; writes the gate activations
-     * into {@code act} [B, NH, 5, DH] and the new state into {@code next} [B, NH, 4, DH].
-     * {@code scratch} is [B, NH, 2, DH].
+     * One step. {@code next.raw} already holds preact + R h_{t-1}; writes the gate activations and the new
+     * state into {@code next}. {@code scratch} is [B, NH, 2, DH].
      */
-    static void forwardStep(INDArray raw, INDArray act, INDArray prev, INDArray next, INDArray scratch) {
-        INDArray inputGate = slot(act, ACT_I);
-        INDArray forgetGate = slot(act, ACT_F);
-        INDArray stabilizer = slot(next, M);
-        Nd4j.exec(new LogSigmoid(slot(raw, F), forgetGate));
-        forgetGate.addi(slot(prev, M));
-        Nd4j.exec(new Max(slot(raw, I), forgetGate, stabilizer));
-        inputGate.assign(slot(raw, I));
-        INDArray inputAndForget = slots(act, ACT_I, ACT_F);
-        Nd4j.exec(new SubOp(inputAndForget, stabilizer, inputAndForget));
-        Nd4j.exec(new Exp(inputAndForget, inputAndForget));
-        Nd4j.exec(new Tanh(slot(raw, Z), slot(act, ACT_Z)));
-        Nd4j.exec(new Sigmoid(slot(raw, O), slot(act, ACT_O)));
+    static void forwardStep(ScalarMemoryStepSlab prev, ScalarMemoryStepSlab next, INDArray scratch) {
+        Nd4j.exec(new LogSigmoid(next.rawF, next.forgetGate));
+        next.forgetGate.addi(prev.stabilizer);
+        Nd4j.exec(new Max(next.rawI, next.forgetGate, next.stabilizer));
+        next.inputGate.assign(next.rawI);
+        Nd4j.exec(new SubOp(next.inputAndForget, next.stabilizer, next.inputAndForget));
+        Nd4j.exec(new Exp(next.inputAndForget, next.inputAndForget));
+        Nd4j.exec(new Tanh(next.rawZ, next.cellInput));
+        Nd4j.exec(new Sigmoid(next.rawO, next.outputGate));
 
-        INDArray cellAndNormalizer = slots(next, C, N);
-        Nd4j.exec(new MulOp(slots(prev, C, N), forgetGate, cellAndNormalizer));
-        Nd4j.exec(new MulOp(slots(act, ACT_Z, ACT_ONE), inputGate, scratch));
-        cellAndNormalizer.addi(scratch);
-        INDArray hidden = slot(next, H);
-        slot(next, C).div(slot(next, N), hidden);
-        hidden.muli(slot(act, ACT_O));
+        Nd4j.exec(new MulOp(prev.cellAndNormalizer, next.forgetGate, next.cellAndNormalizer));
+        Nd4j.exec(new MulOp(next.cellInputAndOne, next.inputGate, scratch));
+        next.cellAndNormalizer.addi(scratch);
+        next.cell.div(next.normalizer, next.hidden);
+        next.hidden.muli(next.outputGate);
     }
 
     /**
      * Coefficients [Tc, B, NH, 7, 3, DH] of the linear map that one backward step applies: per unit,
      * (dL/draw i, f, z, o, pass-through, dL/dc_{t-1}, dL/dn_{t-1}) = coef . (dL/dc_t carried,
      * dL/dn_t carried, dL/dh_t). None of it depends on the incoming gradients, so a whole block of steps
-     * is prepared in a few large calls and the sequential loop is left with a multiply and a sum per step.
+     * [from, to) is prepared in a few large calls and the sequential loop is left with a multiply and a sum
+     * per step.
      *
-     * @param act       [Tc, B, NH, 5, DH] gate activations of the block
-     * @param prev      [Tc, B, NH, 4, DH] states entering each step
-     * @param next      [Tc, B, NH, 4, DH] states leaving each step
-     * @param forgetRaw [Tc, B, NH, DH] raw forget-gate pre-activations
-     * @param mask      [Tc, B] or null; padded steps become the identity on the carried gradients
+     * @param mask [Tc, B] or null; padded steps become the identity on the carried gradients
+     * @param coef contiguous, overwritten
      */
-    static void backwardCoefficients(INDArray act, INDArray prev, INDArray next, INDArray forgetRaw, INDArray mask,
-            INDArray coef) {
+    static void backwardCoefficients(ScalarMemoryTrace trace, int from, int to, INDArray mask, INDArray coef) {
         coef.assign(0);
-        INDArray inputGate = plane(act, ACT_I);
-        INDArray forgetGate = plane(act, ACT_F);
-        INDArray cellInput = plane(act, ACT_Z);
-        INDArray outputGate = plane(act, ACT_O);
-        INDArray hidden = plane(next, H);
+        INDArray inputGate = trace.activation(from, to, ACT_I);
+        INDArray forgetGate = trace.activation(from, to, ACT_F);
+        INDArray cellInput = trace.activation(from, to, ACT_Z);
+        INDArray outputGate = trace.activation(from, to, ACT_O);
+        INDArray hidden = trace.state(from + 1, to + 1, H);
 
         // d logsigmoid(f)/df = sigmoid(-f); times f' gives d f'/d f_raw
-        INDArray forgetSlope = forgetRaw.neg();
+        INDArray forgetSlope = trace.rawGate(from, to, F).neg();
         Nd4j.exec(new Sigmoid(forgetSlope, forgetSlope));
         forgetSlope.muli(forgetGate);
 
         cellInput.mul(inputGate, entry(coef, D_I, IN_DC));
         entry(coef, D_I, IN_DN).assign(inputGate);
-        plane(prev, C).mul(forgetSlope, entry(coef, D_F, IN_DC));
-        plane(prev, N).mul(forgetSlope, entry(coef, D_F, IN_DN));
+        trace.state(from, to, C).mul(forgetSlope, entry(coef, D_F, IN_DC));
+        trace.state(from, to, N).mul(forgetSlope, entry(coef, D_F, IN_DN));
         INDArray cellSlope = entry(coef, D_Z, IN_DC);
         cellInput.mul(cellInput, cellSlope);
         cellSlope.rsubi(1).muli(inputGate);
@@ -103,7 +92,7 @@ final class ScalarMemoryPointwise {
 
         // h = s c / n adds s/n dh to dL/dc and -h/n dh to dL/dn; padded units may have n = 0, so their
         // normalizer is shifted to keep the discarded coefficients finite
-        INDArray normalizer = plane(next, N);
+        INDArray normalizer = trace.state(from + 1, to + 1, N);
         INDArray inverseMask = null;
         if (mask != null) {
             inverseMask = mask.rsub(1).reshape(mask.size(0), mask.size(1), 1, 1);
@@ -127,21 +116,6 @@ final class ScalarMemoryPointwise {
 
     private static void addBroadcast(INDArray target, INDArray addend) {
         Nd4j.exec(new AddOp(target, addend, target));
-    }
-
-    /** [B, NH, 1, DH] view of one slot of a [B, NH, slots, DH] slab. */
-    static INDArray slot(INDArray slab, int k) {
-        return slab.get(all(), all(), interval(k, k + 1), all());
-    }
-
-    /** [B, NH, last-first+1, DH] view of adjacent slots. */
-    static INDArray slots(INDArray slab, int first, int last) {
-        return slab.get(all(), all(), interval(first, last + 1), all());
-    }
-
-    /** [Tc, B, NH, DH] view of one slot of a [Tc, B, NH, slots, DH] block. */
-    static INDArray plane(INDArray block, int k) {
-        return block.get(all(), all(), all(), point(k), all());
     }
 
     private static INDArray entry(INDArray coef, int row, int col) {

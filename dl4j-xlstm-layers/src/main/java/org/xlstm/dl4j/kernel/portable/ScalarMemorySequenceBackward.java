@@ -16,20 +16,40 @@ import org.xlstm.dl4j.kernel.ScalarMemoryState;
 /**
  * Backpropagation through time for the sLSTM. Everything that does not depend on incoming gradients is
  * prepared a block of steps at a time ({@link ScalarMemoryPointwise#backwardCoefficients}); the reverse
- * loop then needs four ND4J calls per step, and dL/dR is one batched product over all steps at the end.
+ * loop then needs five ND4J calls per step, and dL/dR is one batched product over all steps at the end.
  *
- * <p>Per step t the buffer {@code grads[t]} ([B, NH, 1, 8, DH]) receives the step's outputs in the
- * coefficient row order (raw-gate gradients, pass-through, dL/dc_{t-1}, dL/dn_{t-1}) and, in row
- * {@link #G_PREV}, dL/dh_{t-1}. Rows 5..7 of grads[t] are thus exactly the input of step t-1.
+ * <p>Step t fills a slab [B, NH, 1, 8, DH]: its outputs in the coefficient row order (raw-gate gradients,
+ * pass-through, dL/dc_{t-1}, dL/dn_{t-1}) and, in row {@link #G_PREV}, dL/dh_{t-1}. Rows 5..7 are thus
+ * exactly the input of step t-1. Two slabs alternate, their views made once, and each step is copied
+ * into {@code grads[t]}.
  */
 final class ScalarMemorySequenceBackward {
 
     private static final int G_PREV = ROWS;
     private static final int GRAD_ROWS = ROWS + 1;
-    /** Steps whose coefficients are prepared together: bounds memory at ~21 values per unit and step. */
+    /** Steps whose coefficients are prepared together: bounds their memory at 21 values per unit and step. */
     private static final int BLOCK = 32;
 
     private ScalarMemorySequenceBackward() {
+    }
+
+    private static final class Slab {
+        final INDArray slab;
+        final INDArray outputs;
+        final INDArray carried;
+        final INDArray rawGradByHead;
+        final INDArray hiddenGrad;
+        final INDArray hiddenPass;
+
+        Slab(ScalarMemoryDims d, DataType type) {
+            slab = Nd4j.create(type, d.batch, d.heads, 1, GRAD_ROWS, d.headSize);
+            outputs = slab.get(all(), all(), point(0), interval(0, ROWS), all());
+            carried = slab.get(all(), all(), all(), interval(DC_PREV, G_PREV + 1), all());
+            rawGradByHead = slab.get(all(), all(), point(0), interval(D_I, D_O + 1), all())
+                    .reshape(d.batch, d.heads, 4 * d.headSize).permute(1, 0, 2);
+            hiddenGrad = slab.get(all(), all(), point(0), point(G_PREV), all());
+            hiddenPass = slab.get(all(), all(), point(0), point(G_PASS), all());
+        }
     }
 
     static ScalarMemoryGradients run(ScalarMemoryTrace trace, INDArray dh) {
@@ -38,48 +58,48 @@ final class ScalarMemorySequenceBackward {
         int time = (int) d.time;
         ScalarMemoryPadding padding = trace.padding;
 
-        INDArray grads = Nd4j.create(type, d.time + 1, d.batch, d.heads, 1, GRAD_ROWS, d.headSize);
-        INDArray outputGrad = grads.get(interval(1, time + 1), all(), all(), point(0), point(G_PREV), all());
+        INDArray outputGrad = Nd4j.create(type, d.time, d.batch, d.heads, d.headSize);
         outputGrad.assign(ScalarMemorySequenceForward.inType(dh, type).reshape(d.batch, d.time, d.heads, d.headSize)
                 .permute(1, 0, 2, 3));
         if (padding != null) {
             Nd4j.exec(new MulOp(outputGrad, padding.mask.transpose().reshape(d.time, d.batch, 1, 1), outputGrad));
         }
 
-        INDArray coefBuffer = Nd4j.create(type, Math.min(BLOCK, d.time), d.batch, d.heads, ROWS, COLS, d.headSize);
+        INDArray grads = Nd4j.create(type, d.time, d.batch, d.heads, 1, GRAD_ROWS, d.headSize);
+        Slab current = new Slab(d, type);
+        Slab later = new Slab(d, type);
+        later.hiddenGrad.assign(outputGrad.get(point(time - 1)));
         INDArray product = Nd4j.create(type, d.batch, d.heads, ROWS, COLS, d.headSize);
         INDArray recurrentGrad = Nd4j.create(type, d.heads, d.batch, d.headSize);
         INDArray recurrentGradByBatch = recurrentGrad.permute(1, 0, 2);
         for (int blockEnd = time; blockEnd > 0; blockEnd -= BLOCK) {
             int blockStart = Math.max(0, blockEnd - BLOCK);
-            INDArray coef = coefBuffer.get(interval(0, blockEnd - blockStart));
-            ScalarMemoryPointwise.backwardCoefficients(
-                    trace.act.get(interval(blockStart, blockEnd)),
-                    trace.states.get(interval(blockStart, blockEnd)),
-                    trace.states.get(interval(blockStart + 1, blockEnd + 1)),
-                    trace.raw.get(interval(blockStart, blockEnd), all(), all(), point(F), all()),
-                    padding == null ? null : padding.mask.get(all(), interval(blockStart, blockEnd)).transpose(),
-                    coef);
+            INDArray coef = Nd4j.create(type, blockEnd - blockStart, d.batch, d.heads, ROWS, COLS, d.headSize);
+            ScalarMemoryPointwise.backwardCoefficients(trace, blockStart, blockEnd,
+                    padding == null ? null : padding.mask.get(all(), interval(blockStart, blockEnd)).transpose(), coef);
             for (int t = blockEnd - 1; t >= blockStart; t--) {
-                INDArray carried = grads.get(point(t + 1), all(), all(), all(), interval(DC_PREV, G_PREV + 1), all());
-                Nd4j.exec(new MulOp(coef.get(point(t - blockStart)), carried, product));
-                INDArray step = grads.get(point(t), all(), all(), point(0), all(), all());
-                product.sum(step.get(all(), all(), interval(0, ROWS), all()), 3);
-                INDArray rawGrad = step.get(all(), all(), interval(D_I, D_O + 1), all())
-                        .reshape(d.batch, d.heads, 4 * d.headSize).permute(1, 0, 2);
-                Nd4j.matmul(rawGrad, trace.recurrent, recurrentGrad, false, true, false);
-                INDArray previousHiddenGrad = step.get(all(), all(), point(G_PREV), all());
-                previousHiddenGrad.addi(recurrentGradByBatch);
-                if (padding != null && padding.isPadded(t)) {
-                    previousHiddenGrad.addi(step.get(all(), all(), point(G_PASS), all()));
+                Nd4j.exec(new MulOp(coef.get(point(t - blockStart)), later.carried, product));
+                product.sum(current.outputs, 3);
+                Nd4j.matmul(current.rawGradByHead, trace.recurrent, recurrentGrad, false, true, false);
+                if (t > 0) {
+                    outputGrad.get(point(t - 1)).add(recurrentGradByBatch, current.hiddenGrad);
+                } else {
+                    current.hiddenGrad.assign(recurrentGradByBatch);
                 }
+                if (padding != null && padding.isPadded(t)) {
+                    current.hiddenGrad.addi(current.hiddenPass);
+                }
+                grads.get(point(t)).assign(current.slab);
+                Slab swap = later;
+                later = current;
+                current = swap;
             }
         }
 
-        INDArray rawGrads = grads.get(interval(0, time), all(), all(), point(0), interval(D_I, D_O + 1), all());
+        INDArray rawGrads = grads.get(all(), all(), all(), point(0), interval(D_I, D_O + 1), all());
         INDArray dPreact = Nd4j.create(type, d.batch, d.time, d.heads, 4, d.headSize);
         dPreact.assign(rawGrads.permute(1, 0, 2, 3, 4));
-        INDArray previousHidden = trace.states.get(interval(0, time), all(), all(), point(H), all())
+        INDArray previousHidden = trace.state(0, time, H)
                 .permute(2, 3, 0, 1).dup('c').reshape(d.heads, d.headSize, d.time * d.batch);
         INDArray rawGradsByHead = rawGrads.permute(2, 0, 1, 3, 4).dup('c')
                 .reshape(d.heads, d.time * d.batch, 4 * d.headSize);
@@ -110,7 +130,7 @@ final class ScalarMemorySequenceBackward {
                 }
             }
         }
-        INDArray initial = trace.states.get(point(0));
+        INDArray initial = trace.stateAt(0);
         INDArray dm = atFirstReal.get(all(), all(), point(DC_PREV), all()).mul(initial.get(all(), all(), point(C), all()))
                 .addi(atFirstReal.get(all(), all(), point(DN_PREV), all()).mul(initial.get(all(), all(), point(N), all())));
         return new ScalarMemoryState(units(d, first, G_PREV, trace), units(d, first, DC_PREV, trace),

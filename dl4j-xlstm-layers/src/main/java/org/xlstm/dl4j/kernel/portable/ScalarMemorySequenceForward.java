@@ -27,39 +27,38 @@ final class ScalarMemorySequenceForward {
         INDArray input = inType(preact, computeType);
         INDArray kernel = inType(recurrent, computeType).reshape('c', d.heads, d.headSize, 4 * d.headSize);
 
-        INDArray raw = Nd4j.create(computeType, d.time, d.batch, d.heads, 4, d.headSize);
-        INDArray act = Nd4j.create(computeType, d.time, d.batch, d.heads, ACT_SLOTS, d.headSize);
-        act.get(all(), all(), all(), point(ACT_ONE), all()).assign(1);
-        INDArray states = Nd4j.create(computeType, d.time + 1, d.batch, d.heads, STATE_SLOTS, d.headSize);
-        loadInitial(d, states.get(point(0)), initial, computeType);
+        INDArray steps = Nd4j.create(computeType, d.time + 1, d.batch, d.heads, STEP_SLOTS, d.headSize);
         ScalarMemoryPadding padding = ScalarMemoryPadding.of(mask, computeType);
 
+        ScalarMemoryStepSlab prev = new ScalarMemoryStepSlab(computeType, d.batch, d.heads, d.headSize);
+        ScalarMemoryStepSlab next = new ScalarMemoryStepSlab(computeType, d.batch, d.heads, d.headSize);
+        loadInitial(d, next.state, initial, computeType);
+        steps.get(point(0)).assign(next.slab);
         INDArray recurrentPart = Nd4j.create(computeType, d.heads, d.batch, 4 * d.headSize);
         INDArray recurrentPartByBatch = recurrentPart.reshape(d.heads, d.batch, 4, d.headSize).permute(1, 0, 2, 3);
         INDArray scratch = Nd4j.create(computeType, d.batch, d.heads, 2, d.headSize);
-        INDArray next = states.get(point(0));
         for (int t = 0; t < time; t++) {
-            INDArray prev = next;
-            next = states.get(point(t + 1));
-            INDArray previousHidden = prev.get(all(), all(), point(H), all()).permute(1, 0, 2);
-            Nd4j.matmul(previousHidden, kernel, recurrentPart);
-            INDArray rawStep = raw.get(point(t));
-            input.get(all(), point(t)).add(recurrentPartByBatch, rawStep);
-            ScalarMemoryPointwise.forwardStep(rawStep, act.get(point(t)), prev, next, scratch);
+            ScalarMemoryStepSlab swap = prev;
+            prev = next;
+            next = swap;
+            Nd4j.matmul(prev.hiddenByHead, kernel, recurrentPart);
+            input.get(all(), point(t), all(), all(), all()).add(recurrentPartByBatch, next.raw);
+            ScalarMemoryPointwise.forwardStep(prev, next, scratch);
             if (padding != null && padding.isPadded(t)) {
-                keepStateWherePadded(padding.stepColumn(t), prev, next);
+                keepStateWherePadded(padding.stepColumn(t), prev.state, next.state);
             }
+            steps.get(point(t + 1)).assign(next.slab);
         }
 
         INDArray hidden = Nd4j.create(computeType, d.batch, d.time, d.heads, d.headSize);
-        hidden.assign(states.get(interval(1, time + 1), all(), all(), point(H), all()).permute(1, 0, 2, 3));
+        hidden.assign(steps.get(interval(1, time + 1), all(), all(), point(STATE_AT + H), all()).permute(1, 0, 2, 3));
         if (padding != null) {
             Nd4j.exec(new MulOp(hidden, padding.mask.reshape(d.batch, d.time, 1, 1), hidden));
         }
-        ScalarMemoryTrace trace = new ScalarMemoryTrace(d, computeType, resultType, kernel, raw, act, states, padding,
+        ScalarMemoryTrace trace = new ScalarMemoryTrace(d, computeType, resultType, kernel, steps, padding,
                 initial != null);
         return new ScalarMemoryForward(hidden.reshape(d.batch, d.time, d.units()).castTo(resultType),
-                finalState(d, states.get(point(time)), resultType), trace);
+                finalState(d, trace.stateAt(time), resultType), trace);
     }
 
     /** next = mask ? next : prev, written as products so that the stabilizer stand-in never meets inf. */

@@ -1,5 +1,9 @@
 package org.xlstm.dl4j.kernel.portable;
 
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -30,6 +34,12 @@ final class ScalarMemoryTrace {
      * pick i and makes the forget gate exactly 0, which is the official fresh-state rule without a
      * per-step test on n. Finite, unlike -inf, so masked blends never meet inf * 0.
      */
+    /**
+     * A step's raw gates, activations and new state side by side in one [B, NH, 13, DH] slab, so that the
+     * forward loop stores a whole step with a single copy.
+     */
+    static final int RAW_AT = 0, ACT_AT = 4, STATE_AT = 9, STEP_SLOTS = 13;
+
     static final double FRESH_STABILIZER = -1e30;
 
     final ScalarMemoryDims dims;
@@ -39,23 +49,44 @@ final class ScalarMemoryTrace {
     final DataType resultType;
     /** R as [NH, DH_in, 4*DH_out] in the compute type. */
     final INDArray recurrent;
-    final INDArray raw;
-    final INDArray act;
-    final INDArray states;
+    /**
+     * [T+1, B, NH, 13, DH]: entry t+1 holds step t's slab (raw gates, activations, state after the step),
+     * entry 0 the initial state. Views are always taken from this contiguous array in one {@code get}:
+     * ND4J M2.1 returns a scalar for a point index on the first dimension of some views.
+     */
+    final INDArray steps;
     /** Null when no step is padded. */
     final ScalarMemoryPadding padding;
     final boolean initialGiven;
 
     ScalarMemoryTrace(ScalarMemoryDims dims, DataType computeType, DataType resultType, INDArray recurrent,
-            INDArray raw, INDArray act, INDArray states, ScalarMemoryPadding padding, boolean initialGiven) {
+            INDArray steps, ScalarMemoryPadding padding, boolean initialGiven) {
         this.dims = dims;
         this.computeType = computeType;
         this.resultType = resultType;
         this.recurrent = recurrent;
-        this.raw = raw;
-        this.act = act;
-        this.states = states;
+        this.steps = steps;
         this.padding = padding;
         this.initialGiven = initialGiven;
+    }
+
+    /** Raw pre-activation of one gate for steps [from, to): [to-from, B, NH, DH]. */
+    INDArray rawGate(int from, int to, int gate) {
+        return steps.get(interval(from + 1, to + 1), all(), all(), point(RAW_AT + gate), all());
+    }
+
+    /** One activation slot for steps [from, to): [to-from, B, NH, DH]. */
+    INDArray activation(int from, int to, int slot) {
+        return steps.get(interval(from + 1, to + 1), all(), all(), point(ACT_AT + slot), all());
+    }
+
+    /** One state slot after steps from-1 .. to-1 (from = 0: the initial state): [to-from, B, NH, DH]. */
+    INDArray state(int from, int to, int slot) {
+        return steps.get(interval(from, to), all(), all(), point(STATE_AT + slot), all());
+    }
+
+    /** The state after step t-1 (t = 0: the initial state): [B, NH, 4, DH]. */
+    INDArray stateAt(int t) {
+        return steps.get(point(t), all(), all(), interval(STATE_AT, STATE_AT + STATE_SLOTS), all());
     }
 }
