@@ -1,0 +1,17 @@
+package org.xlstm.dl4j.imports;
+
+/** The official UpProjConfigMixin rule for inner (up-projected) sizes. */
+final class UpProjection {
+
+    private UpProjection() {
+    }
+
+    /**
+     * {@code projFactor * embeddingDim} rounded up (or down) to a multiple of {@code multiple}. Done in
+     * double arithmetic like the Python original so that e.g. 1.3 * 768 = 998.4 rounds the same way.
+     */
+    static int innerSize(double projFactor, int embeddingDim, boolean roundUp, int multiple) {
+        double multiples = projFactor * embeddingDim / multiple;
+        return (int) ((roundUp ? Math.ceil(multiples) : Math.floor(multiples)) * multiple);
+    }
+}

@@ -1,0 +1,47 @@
+package org.xlstm.dl4j.kernel.portable;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.kernel.MatrixMemoryForward;
+import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
+import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
+import org.xlstm.dl4j.kernel.MatrixMemoryState;
+import org.xlstm.dl4j.kernel.MatrixMemoryStep;
+
+/**
+ * The matrix-memory kernel in plain ND4J operations: runs on any backend. DOUBLE and FLOAT are computed
+ * in their own type, HALF and BFLOAT16 in FLOAT with results cast back.
+ */
+public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
+    public static final PortableMatrixMemoryKernel INSTANCE = new PortableMatrixMemoryKernel();
+
+    private PortableMatrixMemoryKernel() {
+    }
+
+    @Override
+    public String name() {
+        return "portable";
+    }
+
+    @Override
+    public MatrixMemoryForward forward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+                                       INDArray mask, MatrixMemoryState initial, int chunkSize) {
+        MatrixMemoryArguments.checkSequence(q, k, v, igate, fgate, mask, initial);
+        return ChunkwiseMatrixMemoryForward.run(q, k, v, igate, fgate, mask, initial, chunkSize);
+    }
+
+    @Override
+    public MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh) {
+        if (forward == null || !(forward.residuals instanceof ChunkwiseResiduals)) {
+            throw new IllegalArgumentException(
+                    "forward: expected the result of PortableMatrixMemoryKernel.forward, got "
+                            + (forward == null ? "null" : "residuals of another kernel"));
+        }
+        return ChunkwiseMatrixMemoryBackward.run((ChunkwiseResiduals) forward.residuals, dh);
+    }
+
+    @Override
+    public MatrixMemoryStep step(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+                                 INDArray mask, MatrixMemoryState state) {
+        return MatrixMemoryRecurrentStep.run(q, k, v, igate, fgate, mask, state);
+    }
+}

@@ -1,0 +1,134 @@
+package org.xlstm.dl4j.ops;
+
+import static org.nd4j.linalg.indexing.NDArrayIndex.all;
+import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
+import static org.nd4j.linalg.indexing.NDArrayIndex.point;
+import static org.xlstm.dl4j.ops.OpSupport.assignGradient;
+import static org.xlstm.dl4j.ops.OpSupport.requireRank;
+import static org.xlstm.dl4j.ops.OpSupport.requireSameType;
+import static org.xlstm.dl4j.ops.OpSupport.requireShape;
+import static org.xlstm.dl4j.ops.OpSupport.requireSize;
+import static org.xlstm.dl4j.ops.OpSupport.requireVector;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Broadcast;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Causal depthwise 1-D convolution over time with kernel size K:
+ * {@code y[b,t,c] = bias[c] + sum_j w[j,c] * xe[b,t+j,c]}, where xe is x preceded by the K-1 history
+ * steps (zeros when history is null), so {@code w[K-1]} multiplies the current step. The official PyTorch
+ * weight [C, 1, K] maps as {@code w[j,c] = torch_w[c,0,j]}.
+ *
+ * <p>Shapes: x [B, T, C], w [K, C], bias [1, C] or null, history [B, K-1, C] or null.
+ */
+public final class CausalDepthwiseConv {
+
+    private static final String OP = "CausalDepthwiseConv";
+
+    private CausalDepthwiseConv() {
+    }
+
+    /** Returns y [B, T, C]. */
+    public static INDArray forward(INDArray x, INDArray w, INDArray b, INDArray history) {
+        check(x, w, b, history);
+        int k = (int) w.size(0);
+        long t = x.size(1);
+        INDArray xe = extend(x, history, k);
+        // Each tap is one broadcast multiply over a time-shifted view: K ops instead of a loop over T.
+        INDArray y = Nd4j.createUninitialized(x.dataType(), x.shape());
+        Broadcast.mul(xe.get(all(), interval(0, t), all()), tap(w, 0), y, 2);
+        INDArray term = k > 1 ? Nd4j.createUninitialized(x.dataType(), x.shape()) : null;
+        for (int j = 1; j < k; j++) {
+            Broadcast.mul(xe.get(all(), interval(j, j + t), all()), tap(w, j), term, 2);
+            y.addi(term);
+        }
+        if (b != null) {
+            Broadcast.add(y, b.reshape(b.length()), y, 2);
+        }
+        return y;
+    }
+
+    /** Writes dW [K, C] (and dB unless null) and returns dx [B, T, C]. */
+    public static INDArray backward(INDArray x, INDArray w, INDArray history, INDArray dy, INDArray dW,
+                                    INDArray dB) {
+        check(x, w, null, history);
+        requireShape(OP, "dy", dy, x.shape());
+        requireShape(OP, "dW", dW, w.shape());
+        requireSameType(OP, "dy", dy, x);
+        int k = (int) w.size(0);
+        long t = x.size(1);
+        INDArray xe = extend(x, history, k);
+        // Gradient w.r.t. the extended input; its first K-1 steps belong to the history and are dropped.
+        INDArray dxe = Nd4j.zeros(x.dataType(), x.size(0), t + k - 1, x.size(2));
+        INDArray term = Nd4j.createUninitialized(x.dataType(), x.shape());
+        // Rows are filled in a fresh array: row views of DL4J's gradient views are unreliable (see tap).
+        INDArray dWTaps = Nd4j.createUninitialized(x.dataType(), k, x.size(2));
+        for (int j = 0; j < k; j++) {
+            INDArray shifted = xe.get(all(), interval(j, j + t), all());
+            dy.mul(shifted, term);
+            dWTaps.get(point(j), all()).assign(term.sum(0, 1));
+            Broadcast.mul(dy, tap(w, j), term, 2);
+            dxe.get(all(), interval(j, j + t), all()).addi(term);
+        }
+        assignGradient(dW, dWTaps);
+        if (dB != null) {
+            requireVector(OP, "dB", dB, x.size(2));
+            assignGradient(dB, dy.sum(0, 1));
+        }
+        return dxe.get(all(), interval(k - 1, t + k - 1), all()).dup('c');
+    }
+
+    /**
+     * The last K-1 steps of concat(history, x) [B, K-1, C]: the history to pass with the next chunk of the
+     * same sequences. For K = 1 this is an empty [B, 0, C] array.
+     */
+    public static INDArray nextHistory(INDArray x, INDArray history, int k) {
+        requireRank(OP, "x", x, 3);
+        if (k < 1) {
+            throw new IllegalArgumentException(OP + ": kernel size k expected >= 1, got " + k);
+        }
+        checkHistory(x, history, k);
+        if (k == 1) {
+            return Nd4j.create(x.dataType(), x.size(0), 0, x.size(2));
+        }
+        long t = x.size(1);
+        return extend(x, history, k).get(all(), interval(t, t + k - 1), all()).dup('c');
+    }
+
+    private static INDArray extend(INDArray x, INDArray history, int k) {
+        if (k == 1) {
+            return x;
+        }
+        INDArray h = history != null ? history : Nd4j.zeros(x.dataType(), x.size(0), k - 1, x.size(2));
+        return Nd4j.concat(1, h, x);
+    }
+
+    private static INDArray tap(INDArray w, int j) {
+        // Rows are taken from a copy: in ND4J M2.1 the last row of a reshaped view of DL4J's flat parameter
+        // vector can come back as a rank-0 array of the wrong type.
+        return w.dup('c').get(point(j), all());
+    }
+
+    private static void check(INDArray x, INDArray w, INDArray b, INDArray history) {
+        requireRank(OP, "x", x, 3);
+        requireRank(OP, "w", w, 2);
+        requireSize(OP, "x.size(2) (channels, must equal w.size(1))", x.size(2), w.size(1));
+        if (w.size(0) < 1) {
+            throw new IllegalArgumentException(OP + ": kernel size w.size(0) expected >= 1, got " + w.size(0));
+        }
+        requireSameType(OP, "w", w, x);
+        if (b != null) {
+            requireVector(OP, "b", b, x.size(2));
+            requireSameType(OP, "b", b, x);
+        }
+        checkHistory(x, history, (int) w.size(0));
+    }
+
+    private static void checkHistory(INDArray x, INDArray history, int k) {
+        if (history != null) {
+            requireShape(OP, "history", history, x.size(0), k - 1, x.size(2));
+            requireSameType(OP, "history", history, x);
+        }
+    }
+}

@@ -1,0 +1,260 @@
+package org.xlstm.dl4j.runtime;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.xlstm.dl4j.kernel.KernelRegistry;
+import org.xlstm.dl4j.kernel.MatrixMemoryForward;
+import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
+import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
+import org.xlstm.dl4j.kernel.MatrixMemoryState;
+import org.xlstm.dl4j.kernel.MatrixMemoryStep;
+import org.xlstm.dl4j.ops.Activations;
+import org.xlstm.dl4j.ops.BlockDiagonalLinear;
+import org.xlstm.dl4j.ops.CausalDepthwiseConv;
+import org.xlstm.dl4j.ops.GroupNorm;
+import org.xlstm.dl4j.ops.Linear;
+
+/**
+ * The mLSTM layer of xLSTM (pre up-projection): up-projection to [x_m, z], causal conv + SiLU on x_m,
+ * block-diagonal q/k (from the conv branch) and v (from x_m), scalar input/forget gates from [q, k, v],
+ * the matrix-memory cell, per-head norm, learnable skip, output gate SiLU(z), down-projection.
+ */
+public final class MLSTMModule implements SequenceModule {
+    static final double NORM_EPS = 1e-5;
+
+    private final MLSTMShape shape;
+    private final String prefix;
+
+    public MLSTMModule(MLSTMShape shape, String prefix) {
+        this.shape = shape;
+        this.prefix = prefix;
+    }
+
+    @Override
+    public long inputSize() {
+        return shape.nIn;
+    }
+
+    @Override
+    public long outputSize() {
+        return shape.nOut;
+    }
+
+    private String p(String name) {
+        return prefix + name;
+    }
+
+    @Override
+    public List<ParamSpec> parameters() {
+        long d = shape.inner;
+        long blocks = d / shape.qkvBlockSize;
+        long bs = shape.qkvBlockSize;
+        List<ParamSpec> list = new ArrayList<>();
+        list.add(ParamSpec.weight(p("W_up"), OfficialInit.smallInit(shape.nIn), shape.nIn, 2 * d));
+        if (shape.bias) {
+            list.add(ParamSpec.bias(p("b_up"), OfficialInit.constant(0), 1, 2 * d));
+        }
+        if (shape.convKernel > 0) {
+            list.add(ParamSpec.weight(p("conv_w"), OfficialInit.convDefault(shape.convKernel), shape.convKernel, d));
+            list.add(ParamSpec.bias(p("conv_b"), OfficialInit.convDefault(shape.convKernel), 1, d));
+        }
+        for (String name : new String[] {"q", "k", "v"}) {
+            list.add(ParamSpec.weight(p("W_" + name), OfficialInit.smallInit(shape.nIn), blocks, bs, bs));
+            if (shape.bias) {
+                list.add(ParamSpec.bias(p("b_" + name), OfficialInit.constant(0), 1, d));
+            }
+        }
+        list.add(ParamSpec.weight(p("W_igate"), OfficialInit.constant(0), 3 * d, shape.heads));
+        list.add(ParamSpec.bias(p("b_igate"), OfficialInit.normal(0, 0.1), 1, shape.heads));
+        list.add(ParamSpec.weight(p("W_fgate"), OfficialInit.constant(0), 3 * d, shape.heads));
+        list.add(ParamSpec.bias(p("b_fgate"), OfficialInit.linspace(3.0, 6.0), 1, shape.heads));
+        list.add(ParamSpec.weight(p("skip"), OfficialInit.constant(1), 1, d));
+        list.add(ParamSpec.weight(p("norm_w"), OfficialInit.constant(0), 1, d));
+        list.add(ParamSpec.weight(p("W_down"), OfficialInit.wangInit(shape.nOut, shape.numBlocks), d, shape.nOut));
+        if (shape.bias) {
+            list.add(ParamSpec.bias(p("b_down"), OfficialInit.constant(0), 1, shape.nOut));
+        }
+        return list;
+    }
+
+    /** Values of one forward pass that the backward pass reuses. */
+    private static final class Cache {
+        INDArray x2;
+        INDArray xm;
+        INDArray z;
+        INDArray xm3;
+        INDArray history;
+        INDArray convPre;
+        INDArray xc;
+        INDArray qkv;
+        MatrixMemoryForward cell;
+        INDArray hCell;
+        INDArray hSkip;
+        INDArray siluZ;
+        INDArray hOut;
+        INDArray mask;
+    }
+
+    @Override
+    public ModuleForward forward(Map<String, INDArray> params, INDArray x, INDArray mask, Map<String, INDArray> state,
+                                 boolean forBackward) {
+        long b = x.size(0);
+        long t = x.size(1);
+        long d = shape.inner;
+        Cache c = new Cache();
+        c.mask = mask;
+        c.x2 = x.reshape(b * t, shape.nIn);
+        INDArray up = Linear.forward(c.x2, params.get(p("W_up")), opt(params, "b_up"));
+        c.xm = up.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c');
+        c.z = up.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)).dup('c');
+        INDArray maskColumn = mask == null ? null : mask.reshape(b * t, 1);
+        if (maskColumn != null) {
+            // Padding must look like the zeros a sequence run alone is left-padded with in the conv.
+            c.xm.muliColumnVector(maskColumn);
+        }
+        c.xm3 = c.xm.reshape(b, t, d);
+        Map<String, INDArray> finalState = new HashMap<>();
+        if (shape.convKernel > 0) {
+            c.history = state == null ? null : state.get(p("conv"));
+            c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get(p("conv_w")), params.get(p("conv_b")),
+                    c.history).reshape(b * t, d);
+            if (shape.convKernel > 1) {
+                finalState.put(p("conv"), CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel));
+            }
+        } else {
+            c.convPre = c.xm;
+        }
+        c.xc = Activations.silu(c.convPre);
+        INDArray q = BlockDiagonalLinear.forward(c.xc, params.get(p("W_q")), opt(params, "b_q"));
+        INDArray k = BlockDiagonalLinear.forward(c.xc, params.get(p("W_k")), opt(params, "b_k"));
+        INDArray v = BlockDiagonalLinear.forward(c.xm, params.get(p("W_v")), opt(params, "b_v"));
+        c.qkv = Nd4j.concat(1, q, k, v);
+        INDArray ig = Linear.forward(c.qkv, params.get(p("W_igate")), params.get(p("b_igate")));
+        INDArray fg = Linear.forward(c.qkv, params.get(p("W_fgate")), params.get(p("b_fgate")));
+
+        MatrixMemoryKernel kernel = KernelRegistry.matrixMemory();
+        MatrixMemoryState initial = cellState(state);
+        MatrixMemoryState cellFinal;
+        if (t == 1 && !forBackward) {
+            // Streaming: the recurrent step is O(DH^2) per token whatever the history length.
+            MatrixMemoryState from = initial != null ? initial
+                    : MatrixMemoryState.zeros(x.dataType(), b, shape.heads, shape.headSize());
+            MatrixMemoryStep step = kernel.step(q.reshape(b, shape.heads, shape.headSize()),
+                    k.reshape(b, shape.heads, shape.headSize()), v.reshape(b, shape.heads, shape.headSize()),
+                    ig, fg, mask == null ? null : mask.reshape(b), from);
+            c.hCell = step.h.reshape(b, d);
+            cellFinal = step.state;
+        } else {
+            c.cell = kernel.forward(toHeads(q, b, t), toHeads(k, b, t), toHeads(v, b, t), gatesToHeads(ig, b, t),
+                    gatesToHeads(fg, b, t), mask, initial, shape.chunkSize);
+            c.hCell = fromHeads(c.cell.h, b, t);
+            cellFinal = c.cell.finalState;
+        }
+        finalState.put(p("C"), cellFinal.c);
+        finalState.put(p("n"), cellFinal.n);
+        finalState.put(p("m"), cellFinal.m);
+
+        INDArray normed = GroupNorm.forward(c.hCell, params.get(p("norm_w")), shape.heads, NORM_EPS);
+        c.hSkip = normed.addi(c.xc.mulRowVector(params.get(p("skip"))));
+        c.siluZ = Activations.silu(c.z);
+        c.hOut = c.hSkip.mul(c.siluZ);
+        INDArray y = Linear.forward(c.hOut, params.get(p("W_down")), opt(params, "b_down"));
+        if (maskColumn != null) {
+            y.muliColumnVector(maskColumn);
+        }
+        return new ModuleForward(y.reshape(b, t, shape.nOut), finalState, forBackward ? c : null);
+    }
+
+    @Override
+    public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
+                             Map<String, INDArray> grads) {
+        Cache c = (Cache) forward.cache;
+        long b = dy.size(0);
+        long t = dy.size(1);
+        long d = shape.inner;
+        INDArray dy2 = dy.reshape(b * t, shape.nOut).dup('c');
+        INDArray maskColumn = c.mask == null ? null : c.mask.reshape(b * t, 1);
+        if (maskColumn != null) {
+            dy2.muliColumnVector(maskColumn);
+        }
+        INDArray dhOut = Linear.backward(c.hOut, params.get(p("W_down")), dy2, grads.get(p("W_down")),
+                opt(grads, "b_down"));
+        INDArray dhSkip = dhOut.mul(c.siluZ);
+        INDArray dz = Activations.siluBackward(c.z, dhOut.muli(c.hSkip));
+        grads.get(p("skip")).assign(dhSkip.mul(c.xc).sum(true, 0));
+        INDArray dxc = dhSkip.mulRowVector(params.get(p("skip")));
+        INDArray dhCell = GroupNorm.backward(c.hCell, params.get(p("norm_w")), shape.heads, NORM_EPS, dhSkip,
+                grads.get(p("norm_w")));
+
+        MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(dhCell, b, t));
+        INDArray dIg = fromGateHeads(g.dIgate, b, t);
+        INDArray dFg = fromGateHeads(g.dFgate, b, t);
+        INDArray dqkv = Linear.backward(c.qkv, params.get(p("W_igate")), dIg, grads.get(p("W_igate")),
+                grads.get(p("b_igate")));
+        dqkv.addi(Linear.backward(c.qkv, params.get(p("W_fgate")), dFg, grads.get(p("W_fgate")),
+                grads.get(p("b_fgate"))));
+        INDArray dq = fromHeads(g.dq, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)));
+        INDArray dk = fromHeads(g.dk, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)));
+        INDArray dv = fromHeads(g.dv, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * d, 3 * d)));
+
+        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("W_q")), dq, grads.get(p("W_q")), opt(grads, "b_q")));
+        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("W_k")), dk, grads.get(p("W_k")), opt(grads, "b_k")));
+        INDArray dxm = BlockDiagonalLinear.backward(c.xm, params.get(p("W_v")), dv, grads.get(p("W_v")),
+                opt(grads, "b_v"));
+        INDArray dConvPre = Activations.siluBackward(c.convPre, dxc);
+        if (shape.convKernel > 0) {
+            dxm.addi(CausalDepthwiseConv.backward(c.xm3, params.get(p("conv_w")), c.history,
+                    dConvPre.reshape(b, t, d), grads.get(p("conv_w")), grads.get(p("conv_b"))).reshape(b * t, d));
+        } else {
+            dxm.addi(dConvPre);
+        }
+        if (maskColumn != null) {
+            dxm.muliColumnVector(maskColumn);
+        }
+        INDArray dUp = Nd4j.concat(1, dxm, dz);
+        INDArray dx2 = Linear.backward(c.x2, params.get(p("W_up")), dUp, grads.get(p("W_up")), opt(grads, "b_up"));
+        return dx2.reshape(b, t, shape.nIn);
+    }
+
+    @Override
+    public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
+        return MLSTMGraph.define(sd, shape, prefix, x, params, mask);
+    }
+
+    private MatrixMemoryState cellState(Map<String, INDArray> state) {
+        if (state == null || !state.containsKey(p("C"))) {
+            return null;
+        }
+        return new MatrixMemoryState(state.get(p("C")), state.get(p("n")), state.get(p("m")));
+    }
+
+    private INDArray opt(Map<String, INDArray> map, String name) {
+        return shape.bias ? map.get(p(name)) : null;
+    }
+
+    /** [B*T, NH*DH] to the kernel's [B, NH, T, DH]. */
+    private INDArray toHeads(INDArray rows, long b, long t) {
+        return rows.reshape(b, t, shape.heads, shape.headSize()).permute(0, 2, 1, 3).dup('c');
+    }
+
+    private INDArray fromHeads(INDArray heads, long b, long t) {
+        return heads.permute(0, 2, 1, 3).dup('c').reshape(b * t, shape.inner);
+    }
+
+    /** [B*T, NH] to [B, NH, T]. */
+    private INDArray gatesToHeads(INDArray rows, long b, long t) {
+        return rows.reshape(b, t, shape.heads).permute(0, 2, 1).dup('c');
+    }
+
+    private INDArray fromGateHeads(INDArray heads, long b, long t) {
+        return heads.permute(0, 2, 1).dup('c').reshape(b * t, shape.heads);
+    }
+}

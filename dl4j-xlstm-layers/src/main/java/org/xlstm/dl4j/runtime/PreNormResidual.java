@@ -1,0 +1,75 @@
+package org.xlstm.dl4j.runtime;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.ops.GroupNorm;
+
+/** The xLSTM residual pattern {@code x + inner(LayerNorm(x))}, LayerNorm with scale (1 + w) and no bias. */
+public final class PreNormResidual implements SequenceModule {
+    private final SequenceModule inner;
+    private final String normWeight;
+
+    public PreNormResidual(SequenceModule inner, String normWeight) {
+        if (inner.inputSize() != inner.outputSize()) {
+            throw new IllegalArgumentException("A residual block needs a size-preserving inner module, got "
+                    + inner.inputSize() + " -> " + inner.outputSize());
+        }
+        this.inner = inner;
+        this.normWeight = normWeight;
+    }
+
+    @Override
+    public long inputSize() {
+        return inner.inputSize();
+    }
+
+    @Override
+    public long outputSize() {
+        return inner.outputSize();
+    }
+
+    @Override
+    public List<ParamSpec> parameters() {
+        List<ParamSpec> list = new ArrayList<>();
+        list.add(ParamSpec.weight(normWeight, OfficialInit.constant(0), 1, inputSize()));
+        list.addAll(inner.parameters());
+        return list;
+    }
+
+    private static final class Cache {
+        INDArray x2;
+        ModuleForward inner;
+    }
+
+    @Override
+    public ModuleForward forward(Map<String, INDArray> params, INDArray x, INDArray mask, Map<String, INDArray> state,
+                                 boolean forBackward) {
+        Cache c = new Cache();
+        c.x2 = x.reshape(x.size(0) * x.size(1), x.size(2));
+        INDArray normed = GroupNorm.forward(c.x2, params.get(normWeight), 1, MLSTMModule.NORM_EPS);
+        c.inner = inner.forward(params, normed.reshape(x.shape()), mask, state, forBackward);
+        INDArray y = c.inner.output.add(x);
+        return new ModuleForward(y, c.inner.finalState, forBackward ? c : null);
+    }
+
+    @Override
+    public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
+                             Map<String, INDArray> gradients) {
+        Cache c = (Cache) forward.cache;
+        INDArray dNormed = inner.backward(params, c.inner, dy, gradients);
+        INDArray dx2 = GroupNorm.backward(c.x2, params.get(normWeight), 1, MLSTMModule.NORM_EPS,
+                dNormed.reshape(c.x2.shape()), gradients.get(normWeight));
+        return dx2.reshape(dy.shape()).addi(dy);
+    }
+
+    @Override
+    public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
+        SDVariable normed = GraphOps.groupNorm(sd, x, params.get(normWeight), 1, inputSize(), MLSTMModule.NORM_EPS);
+        return x.add(inner.define(sd, normed, params, mask));
+    }
+}

@@ -1,0 +1,73 @@
+package org.xlstm.dl4j.runtime;
+
+import java.util.Arrays;
+
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.conditions.Conditions;
+import org.xlstm.dl4j.conf.XlstmLayerConfig;
+
+/**
+ * Converts between DL4J's recurrent arrays ([B, F, T] for NCW, [B, T, F] for NWC) and the modules'
+ * c-order [B, T, F], checking what users get wrong with a message that names the layer.
+ */
+public final class SequenceLayout {
+
+    private SequenceLayout() {
+    }
+
+    /** The layer input as [B, T, nIn] c-order in the layer's data type. */
+    public static INDArray toModuleLayout(XlstmLayerConfig conf, INDArray input, DataType dataType) {
+        return toModuleLayout(conf, input, dataType, conf.getNIn(), "input");
+    }
+
+    public static INDArray toModuleLayout(XlstmLayerConfig conf, INDArray array, DataType dataType, long features,
+                                          String what) {
+        RNNFormat format = conf.getDataFormat();
+        String expected = format == RNNFormat.NCW ? "[minibatch, " + features + ", time]"
+                : "[minibatch, time, " + features + "]";
+        if (array.rank() != 3) {
+            throw new IllegalArgumentException(conf.describe() + ": expected " + what + " of rank 3 " + expected
+                    + " (" + format + ") but got rank " + array.rank() + " with shape " + Arrays.toString(array.shape()));
+        }
+        int featureAxis = format == RNNFormat.NCW ? 1 : 2;
+        if (array.size(featureAxis) != features) {
+            throw new IllegalArgumentException(conf.describe() + ": " + what + " size (" + (what.equals("input")
+                    ? "nIn" : "nOut") + ") expected " + features + " but got " + array.size(featureAxis)
+                    + " in " + what + " of shape " + Arrays.toString(array.shape()) + " (" + format + ", expected "
+                    + expected + ")");
+        }
+        if (BooleanIndexing.or(array, Conditions.isNan())) {
+            throw new IllegalArgumentException(conf.describe() + ": " + what + " contains NaN values (shape "
+                    + Arrays.toString(array.shape()) + ")");
+        }
+        INDArray typed = array.dataType() == dataType ? array : array.castTo(dataType);
+        INDArray btf = format == RNNFormat.NCW ? typed.permute(0, 2, 1) : typed;
+        return btf.dup('c');
+    }
+
+    /** [B, T, F] from a module back to the layer's data format. */
+    public static INDArray fromModuleLayout(XlstmLayerConfig conf, INDArray btf) {
+        return conf.getDataFormat() == RNNFormat.NCW ? btf.permute(0, 2, 1).dup('c') : btf;
+    }
+
+    /** The feature mask as [B, T] in the layer's data type, or null when there is none. */
+    public static INDArray validateMask(XlstmLayerConfig conf, INDArray mask, INDArray moduleInput, DataType dataType) {
+        if (mask == null) {
+            return null;
+        }
+        long batch = moduleInput.size(0);
+        long time = moduleInput.size(1);
+        INDArray m = mask;
+        if (m.rank() == 3 && m.size(1) == 1) {
+            m = m.reshape(m.size(0), m.size(2));
+        }
+        if (m.rank() != 2 || m.size(0) != batch || m.size(1) != time) {
+            throw new IllegalArgumentException(conf.describe() + ": feature mask expected shape [" + batch + ", " + time
+                    + "] ([minibatch, time]) but got " + Arrays.toString(mask.shape()));
+        }
+        return (m.dataType() == dataType ? m : m.castTo(dataType)).dup('c');
+    }
+}

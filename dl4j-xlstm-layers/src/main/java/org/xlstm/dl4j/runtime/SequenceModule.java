@@ -1,0 +1,43 @@
+package org.xlstm.dl4j.runtime;
+
+import java.util.List;
+import java.util.Map;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * A piece of an xLSTM layer (a cell layer, a feed-forward, a residual wrapper) with its own hand-written
+ * forward and backward over whole sequences, and the same math as a SameDiff graph.
+ *
+ * <p>Sequences are [B, T, F] c-order inside modules (one row per time step, so projections are single
+ * matrix products over B*T rows). The mask is [B, T] (1 = real step) or null. Parameters are looked up by
+ * the names the module declares in {@link #parameters()}; gradients are written into same-named views.
+ */
+public interface SequenceModule {
+
+    long inputSize();
+
+    long outputSize();
+
+    /** The parameters in their order in the flat parameter vector. */
+    List<ParamSpec> parameters();
+
+    /**
+     * @param state          recurrent state from a previous call (keys as produced in
+     *                       {@link ModuleForward#finalState}), or null for a fresh sequence
+     * @param forBackward    whether {@link #backward} will be called with the result
+     */
+    ModuleForward forward(Map<String, INDArray> params, INDArray x, INDArray mask, Map<String, INDArray> state,
+                          boolean forBackward);
+
+    /** Writes parameter gradients into {@code gradients} (assign semantics) and returns dL/dx [B, T, nIn]. */
+    INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy, Map<String, INDArray> gradients);
+
+    /**
+     * The same computation as a SameDiff graph on a fresh sequence: x [B, T, nIn] to [B, T, nOut]; mask [B, T]
+     * or null. The executable specification used to check the hand-written runtime.
+     */
+    SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask);
+}

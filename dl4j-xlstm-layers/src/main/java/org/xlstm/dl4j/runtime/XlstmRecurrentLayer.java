@@ -1,0 +1,313 @@
+package org.xlstm.dl4j.runtime;
+
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.deeplearning4j.nn.api.Layer;
+import org.deeplearning4j.nn.api.MaskState;
+import org.deeplearning4j.nn.api.layers.RecurrentLayer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.gradient.DefaultGradient;
+import org.deeplearning4j.nn.gradient.Gradient;
+import org.deeplearning4j.nn.layers.AbstractLayer;
+import org.deeplearning4j.nn.workspace.ArrayType;
+import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
+import org.nd4j.common.primitives.Pair;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.regularization.Regularization;
+import org.xlstm.dl4j.conf.XlstmLayerConfig;
+
+/**
+ * The DL4J runtime shared by every xLSTM layer: parameter and gradient views, the recurrent contract
+ * (rnnTimeStep, stored state, truncated BPTT), masks, data formats and types, and workspace placement.
+ * The math lives in the configuration's {@link SequenceModule}.
+ *
+ * <p>Module computations run outside DL4J's workspaces, so the values kept between activate and
+ * backprop stay valid whatever DL4J does with its workspaces in between; only the output and the input
+ * gradient are placed in the workspaces DL4J expects them in.
+ */
+public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> implements RecurrentLayer {
+
+    private final SequenceModule module;
+    private INDArray paramsFlat;
+    private INDArray gradientsFlat;
+    private Map<String, INDArray> params;
+    private Map<String, INDArray> gradientViews;
+
+    /** State carried by rnnTimeStep and used as the initial state of rnnActivateUsingStoredState. */
+    private Map<String, INDArray> previousState;
+    /** State at the end of the last TBPTT segment. */
+    private Map<String, INDArray> tbpttState;
+
+    /** The last training forward pass, kept for backprop, and the inputs it was computed from. */
+    private ModuleForward lastForward;
+    private INDArray lastForwardInput;
+    private Map<String, INDArray> lastInitialState;
+
+    public XlstmRecurrentLayer(NeuralNetConfiguration conf, DataType dataType) {
+        super(conf, dataType);
+        this.module = layerConf().module();
+    }
+
+    // ---------------------------------------------------------------- forward
+
+    @Override
+    public INDArray activate(boolean training, LayerWorkspaceMgr workspaceMgr) {
+        return forward(training, null, false, workspaceMgr);
+    }
+
+    @Override
+    public INDArray rnnActivateUsingStoredState(INDArray input, boolean training, boolean storeLastForTBPTT,
+                                                LayerWorkspaceMgr workspaceMgr) {
+        setInput(input, workspaceMgr);
+        return forward(training, previousState, storeLastForTBPTT, workspaceMgr);
+    }
+
+    @Override
+    public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
+        setInput(input, workspaceMgr);
+        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+        ModuleForward result;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            result = module.forward(params, x, moduleMask(x), previousState, false);
+            previousState = detached(result.finalState);
+        }
+        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS,
+                SequenceLayout.fromModuleLayout(layerConf(), result.output));
+    }
+
+    private INDArray forward(boolean training, Map<String, INDArray> initialState, boolean storeLastForTBPTT,
+                             LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(false);
+        applyDropOutIfNecessary(training, workspaceMgr);
+        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+        ModuleForward result;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            result = module.forward(params, x, moduleMask(x), initialState, training);
+            if (storeLastForTBPTT) {
+                tbpttState = detached(result.finalState);
+            }
+        }
+        if (training) {
+            lastForward = result;
+            lastForwardInput = input;
+            lastInitialState = initialState;
+        }
+        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS,
+                SequenceLayout.fromModuleLayout(layerConf(), result.output));
+    }
+
+    private INDArray moduleMask(INDArray x) {
+        return SequenceLayout.validateMask(layerConf(), maskArray, x, dataType);
+    }
+
+    // ---------------------------------------------------------------- backward
+
+    @Override
+    public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        assertInputSet(true);
+        INDArray dx;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+            ModuleForward forward = lastForward;
+            if (forward == null || lastForwardInput != input) {
+                // Backprop without a matching training forward (e.g. after an inference call): recompute
+                // from the same initial state the caller's forward pass used.
+                forward = module.forward(params, x, moduleMask(x), lastInitialState, true);
+            }
+            INDArray dy = SequenceLayout.toModuleLayout(layerConf(), epsilon, dataType, module.outputSize(), "epsilon");
+            dx = module.backward(params, forward, dy, gradientViews);
+        }
+        lastForward = null;
+        lastForwardInput = null;
+
+        Gradient gradient = new DefaultGradient(gradientsFlat);
+        for (String name : params.keySet()) {
+            gradient.setGradientFor(name, gradientViews.get(name));
+        }
+        INDArray epsOut = SequenceLayout.fromModuleLayout(layerConf(), dx);
+        INDArray placed = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsOut.dataType(),
+                epsOut.shape(), 'c');
+        placed.assign(epsOut);
+        epsOut = backpropDropOutIfPresent(placed);
+        return new Pair<>(gradient, epsOut);
+    }
+
+    @Override
+    public Pair<Gradient, INDArray> tbpttBackpropGradient(INDArray epsilon, int tbpttBackLength,
+                                                          LayerWorkspaceMgr workspaceMgr) {
+        // The whole segment is differentiated: there is no cheaper partial backward for these cells.
+        return backpropGradient(epsilon, workspaceMgr);
+    }
+
+    // ---------------------------------------------------------------- recurrent state
+
+    @Override
+    public Map<String, INDArray> rnnGetPreviousState() {
+        return previousState == null ? Collections.emptyMap() : new HashMap<>(previousState);
+    }
+
+    @Override
+    public void rnnSetPreviousState(Map<String, INDArray> stateMap) {
+        previousState = stateMap == null || stateMap.isEmpty() ? null : detached(stateMap);
+    }
+
+    @Override
+    public void rnnClearPreviousState() {
+        previousState = null;
+        tbpttState = null;
+    }
+
+    @Override
+    public Map<String, INDArray> rnnGetTBPTTState() {
+        return tbpttState == null ? Collections.emptyMap() : new HashMap<>(tbpttState);
+    }
+
+    @Override
+    public void rnnSetTBPTTState(Map<String, INDArray> state) {
+        tbpttState = state == null || state.isEmpty() ? null : detached(state);
+    }
+
+    private static Map<String, INDArray> detached(Map<String, INDArray> state) {
+        Map<String, INDArray> copy = new LinkedHashMap<>();
+        for (Map.Entry<String, INDArray> e : state.entrySet()) {
+            copy.put(e.getKey(), e.getValue().detach());
+        }
+        return copy;
+    }
+
+    // ---------------------------------------------------------------- parameters
+
+    @Override
+    public Type type() {
+        return Type.RECURRENT;
+    }
+
+    @Override
+    public boolean isPretrainLayer() {
+        return false;
+    }
+
+    @Override
+    public void clearNoiseWeightParams() {
+        // No weight noise support.
+    }
+
+    @Override
+    public Layer clone() {
+        throw new UnsupportedOperationException(
+                "Layer.clone() is not supported; clone the network (MultiLayerNetwork/ComputationGraph.clone())");
+    }
+
+    @Override
+    public INDArray params() {
+        return paramsFlat;
+    }
+
+    @Override
+    public long numParams() {
+        return paramsFlat == null ? 0 : paramsFlat.length();
+    }
+
+    @Override
+    public INDArray getParam(String param) {
+        return params.get(param);
+    }
+
+    @Override
+    public void setParam(String key, INDArray val) {
+        INDArray target = params.get(key);
+        if (target == null) {
+            throw new IllegalArgumentException(layerConf().describe() + ": unknown parameter '" + key
+                    + "'; parameters are " + params.keySet());
+        }
+        if (!java.util.Arrays.equals(target.shape(), val.shape())) {
+            throw new IllegalArgumentException(layerConf().describe() + ": parameter '" + key + "' expects shape "
+                    + java.util.Arrays.toString(target.shape()) + " but got " + java.util.Arrays.toString(val.shape()));
+        }
+        target.assign(val);
+    }
+
+    @Override
+    public void setParams(INDArray params) {
+        if (params == paramsFlat) {
+            return;
+        }
+        if (params.length() != paramsFlat.length()) {
+            throw new IllegalArgumentException(layerConf().describe() + ": expected " + paramsFlat.length()
+                    + " parameters but got " + params.length());
+        }
+        paramsFlat.assign(params.reshape(paramsFlat.shape()));
+    }
+
+    @Override
+    public void setParamsViewArray(INDArray params) {
+        this.paramsFlat = params;
+    }
+
+    @Override
+    public INDArray getGradientsViewArray() {
+        return gradientsFlat;
+    }
+
+    @Override
+    public void setBackpropGradientsViewArray(INDArray gradients) {
+        this.gradientsFlat = gradients;
+        this.gradientViews = layerConf().initializer().getGradientsFromFlattened(conf(), gradients);
+    }
+
+    @Override
+    public void setParamTable(Map<String, INDArray> paramTable) {
+        if (this.params == null) {
+            this.params = paramTable;
+        } else {
+            for (Map.Entry<String, INDArray> e : paramTable.entrySet()) {
+                setParam(e.getKey(), e.getValue());
+            }
+        }
+    }
+
+    @Override
+    public Map<String, INDArray> paramTable() {
+        return params;
+    }
+
+    @Override
+    public Map<String, INDArray> paramTable(boolean backpropParamsOnly) {
+        return params;
+    }
+
+    @Override
+    public double calcRegularizationScore(boolean backpropParamsOnly) {
+        double score = 0.0;
+        for (Map.Entry<String, INDArray> e : params.entrySet()) {
+            java.util.List<Regularization> regs = layerConf().getRegularizationByParam(e.getKey());
+            if (regs != null) {
+                for (Regularization r : regs) {
+                    score += r.score(e.getValue(), getIterationCount(), getEpochCount());
+                }
+            }
+        }
+        return score;
+    }
+
+    @Override
+    public Pair<INDArray, MaskState> feedForwardMaskArray(INDArray maskArray, MaskState currentMaskState,
+                                                          int minibatchSize) {
+        this.maskArray = maskArray;
+        this.maskState = currentMaskState;
+        return new Pair<>(maskArray, currentMaskState);
+    }
+
+    @Override
+    public void clear() {
+        super.clear();
+        lastForward = null;
+        lastForwardInput = null;
+    }
+}

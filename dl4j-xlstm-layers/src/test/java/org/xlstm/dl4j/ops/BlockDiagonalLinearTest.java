@@ -1,0 +1,111 @@
+package org.xlstm.dl4j.ops;
+
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.xlstm.dl4j.ops.OpTestSupport.assertClose;
+import static org.xlstm.dl4j.ops.OpTestSupport.assertGradient;
+import static org.xlstm.dl4j.ops.OpTestSupport.randn;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+class BlockDiagonalLinearTest {
+
+    @BeforeEach
+    void seed() {
+        Nd4j.getRandom().setSeed(12);
+    }
+
+    @Test
+    void forwardMatchesLoops() {
+        int n = 4;
+        int nb = 3;
+        int bin = 5;
+        int bout = 2;
+        INDArray x = randn(n, nb * bin);
+        INDArray w = randn(nb, bout, bin);
+        INDArray b = randn(1, nb * bout);
+        INDArray expected = Nd4j.create(DataType.DOUBLE, n, nb * bout);
+        for (int r = 0; r < n; r++) {
+            for (int k = 0; k < nb; k++) {
+                for (int o = 0; o < bout; o++) {
+                    double s = b.getDouble(0, k * bout + o);
+                    for (int i = 0; i < bin; i++) {
+                        s += x.getDouble(r, k * bin + i) * w.getDouble(k, o, i);
+                    }
+                    expected.putScalar(r, k * bout + o, s);
+                }
+            }
+        }
+        assertClose(expected, BlockDiagonalLinear.forward(x, w, b), 1e-12);
+        assertClose(expected.subRowVector(b), BlockDiagonalLinear.forward(x, w, null), 1e-12);
+    }
+
+    @Test
+    void backwardMatchesFiniteDifferences() {
+        INDArray x = randn(3, 8);
+        INDArray w = randn(2, 3, 4);
+        INDArray b = randn(1, 6);
+        INDArray r = randn(3, 6);
+        INDArray dW = Nd4j.rand(DataType.DOUBLE, 2, 3, 4);
+        INDArray dB = Nd4j.rand(DataType.DOUBLE, 1, 6);
+        INDArray dx = BlockDiagonalLinear.backward(x, w, r, dW, dB);
+        assertGradient("x", () -> BlockDiagonalLinear.forward(x, w, b), r, x, dx);
+        assertGradient("w", () -> BlockDiagonalLinear.forward(x, w, b), r, w, dW);
+        assertGradient("b", () -> BlockDiagonalLinear.forward(x, w, b), r, b, dB);
+    }
+
+    @Test
+    void acceptsFOrderInputAndWritesIntoAGradientView() {
+        INDArray x = randn(3, 8);
+        INDArray w = randn(2, 3, 4);
+        INDArray r = randn(3, 6);
+        INDArray expectedDW = Nd4j.create(DataType.DOUBLE, 2, 3, 4);
+        INDArray expectedDx = BlockDiagonalLinear.backward(x, w, r, expectedDW, null);
+        // DL4J hands out parameter gradients as reshaped ranges of one flat buffer, at an offset.
+        INDArray flat = Nd4j.zeros(DataType.DOUBLE, 1, 40);
+        INDArray dW = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(10, 34)).reshape('c', 2, 3, 4);
+        INDArray dx = BlockDiagonalLinear.backward(x.dup('f'), w, r.dup('f'), dW, null);
+        assertClose(expectedDx, dx, 1e-12);
+        assertClose(expectedDW, flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(10, 34)).reshape(2, 3, 4),
+                1e-12);
+        assertClose(BlockDiagonalLinear.forward(x, w, null), BlockDiagonalLinear.forward(x.dup('f'), w, null), 1e-12);
+    }
+
+    @Test
+    void lowerPrecisionAgreesWithDouble() {
+        INDArray x = randn(5, 16);
+        INDArray w = randn(4, 4, 4).muli(0.5);
+        INDArray b = randn(1, 16);
+        INDArray r = randn(5, 16);
+        INDArray ref = BlockDiagonalLinear.forward(x, w, b);
+        INDArray refDW = Nd4j.create(DataType.DOUBLE, 4, 4, 4);
+        INDArray refDx = BlockDiagonalLinear.backward(x, w, r, refDW, null);
+        for (DataType t : new DataType[] {DataType.FLOAT, DataType.HALF}) {
+            double tol = t == DataType.FLOAT ? 1e-5 : 1e-2;
+            INDArray y = BlockDiagonalLinear.forward(x.castTo(t), w.castTo(t), b.castTo(t));
+            assertTrue(y.dataType() == t);
+            assertClose(ref, y, tol);
+            INDArray dW = Nd4j.create(t, 4, 4, 4);
+            INDArray dx = BlockDiagonalLinear.backward(x.castTo(t), w.castTo(t), r.castTo(t), dW, null);
+            assertClose(refDx, dx, tol);
+            assertClose(refDW, dW, tol);
+        }
+    }
+
+    @Test
+    void rejectsMismatchedShapes() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> BlockDiagonalLinear.forward(randn(2, 9), randn(2, 3, 4), null));
+        assertTrue(e.getMessage().contains("x.size(1)") && e.getMessage().contains("expected 8")
+                && e.getMessage().contains("got 9"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> BlockDiagonalLinear.forward(randn(2, 8), randn(2, 3, 4), randn(1, 8)));
+        assertThrows(IllegalArgumentException.class,
+                () -> BlockDiagonalLinear.forward(randn(2, 8), randn(8, 4), null));
+    }
+}
