@@ -5,19 +5,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.kernel.MatrixMemoryForward;
 import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
+import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.kernel.MatrixMemoryStep;
+import org.xlstm.dl4j.kernel.portable.PortableMatrixMemoryKernel;
 
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.xlstm.dl4j.cuda.Harness.assertClose;
+import static org.xlstm.dl4j.cuda.MlstmCase.host;
 
 /**
- * CudaMatrixMemoryKernel on ND4J-CUDA arrays against the float64 reference (run with -Pcuda on a machine
- * with a GPU; skipped elsewhere).
+ * CudaMatrixMemoryKernel (FP32) on ND4J-CUDA arrays against the portable kernel (float64, same backend):
+ * forward, backward, and a step continuing from the final state. Runs with -Pcuda on a machine with a
+ * GPU; skipped elsewhere.
  */
 class GpuKernelTest {
     private static final double TOL = 1e-4;
@@ -35,48 +38,49 @@ class GpuKernelTest {
         "2, 1,   1, 256, 64, false, false",
         "1, 3, 130, 256, 64, true,  false",
     })
-    void forwardBackwardAndStepMatchReference(int b, int nh, int t, int dh, int chunk, boolean mask, boolean init) {
+    void matchesPortableKernel(int b, int nh, int t, int dh, int chunk, boolean mask, boolean init) {
         MlstmCase c = MlstmCase.random(31L * t + dh, b, nh, t, dh, mask, init);
-        CudaMatrixMemoryKernel kernel = new CudaMatrixMemoryKernel();
-        MatrixMemoryState initial = init
-                ? new MatrixMemoryState(arr(c.c0, b, nh, dh, dh), arr(c.n0, b, nh, dh), arr(c.m0, b, nh)) : null;
-        MatrixMemoryForward f = kernel.forward(arr(c.q, b, nh, t, dh), arr(c.k, b, nh, t, dh), arr(c.v, b, nh, t, dh),
-                arr(c.ig, b, nh, t), arr(c.fg, b, nh, t), mask ? arr(c.mask, b, t) : null, initial, chunk);
-        MatrixMemoryGradients g = kernel.backward(f, arr(c.dhUp, b, nh, t, dh));
-        ReferenceMlstm.Result ref = ReferenceMlstm.run(c, true);
-        assertClose("h", ref.h, host(f.h), TOL);
-        assertClose("final C", ref.c, host(f.finalState.c), TOL);
-        assertClose("final n", ref.n, host(f.finalState.n), TOL);
-        assertClose("final m", ref.m, host(f.finalState.m), TOL);
-        assertClose("dq", ref.dq, host(g.dq), TOL);
-        assertClose("dk", ref.dk, host(g.dk), TOL);
-        assertClose("dv", ref.dv, host(g.dv), TOL);
-        assertClose("d igate", ref.dig, host(g.dIgate), TOL);
-        assertClose("d fgate", ref.dfg, host(g.dFgate), TOL);
+        MatrixMemoryKernel cuda = new CudaMatrixMemoryKernelProvider().create();
+        MatrixMemoryKernel portable = PortableMatrixMemoryKernel.INSTANCE;
+
+        MatrixMemoryForward fr = portable.forward(c.ndQ(), c.ndK(), c.ndV(), c.ndIgate(), c.ndFgate(), c.ndMask(),
+                c.ndInitial(), chunk);
+        MatrixMemoryGradients gr = portable.backward(fr, c.ndDh());
+        MatrixMemoryState init32 = c.ndInitial() == null ? null : c.ndInitial().castTo(DataType.FLOAT);
+        MatrixMemoryForward f = cuda.forward(f32(c.ndQ()), f32(c.ndK()), f32(c.ndV()), f32(c.ndIgate()),
+                f32(c.ndFgate()), mask ? f32(c.ndMask()) : null, init32, chunk);
+        MatrixMemoryGradients g = cuda.backward(f, f32(c.ndDh()));
+
+        assertClose("h", host(fr.h), host(f.h), TOL);
+        assertClose("final C", host(fr.finalState.c), host(f.finalState.c), TOL);
+        assertClose("final n", host(fr.finalState.n), host(f.finalState.n), TOL);
+        assertClose("final m", host(fr.finalState.m), host(f.finalState.m), TOL);
+        assertClose("dq", host(gr.dq), host(g.dq), TOL);
+        assertClose("dk", host(gr.dk), host(g.dk), TOL);
+        assertClose("dv", host(gr.dv), host(g.dv), TOL);
+        assertClose("d igate", host(gr.dIgate), host(g.dIgate), TOL);
+        assertClose("d fgate", host(gr.dFgate), host(g.dFgate), TOL);
         if (init) {
             assertNotNull(g.dInitial);
-            assertClose("d C0", ref.dc0, host(g.dInitial.c), TOL);
-            assertClose("d n0", ref.dn0, host(g.dInitial.n), TOL);
-            assertClose("d m0", ref.dm0, host(g.dInitial.m), TOL);
+            assertClose("d C0", host(gr.dInitial.c), host(g.dInitial.c), TOL);
+            assertClose("d n0", host(gr.dInitial.n), host(g.dInitial.n), TOL);
+            assertClose("d m0", host(gr.dInitial.m), host(g.dInitial.m), TOL);
         }
 
-        // The step kernel continues from the final state with the sequence's first step as input.
-        MlstmCase s = MlstmCase.random(7, b, nh, 1, dh, false, false);
-        s.c0 = host(f.finalState.c);
-        s.n0 = host(f.finalState.n);
-        s.m0 = host(f.finalState.m);
-        MatrixMemoryStep st = kernel.step(arr(s.q, b, nh, dh), arr(s.k, b, nh, dh), arr(s.v, b, nh, dh),
-                arr(s.ig, b, nh), arr(s.fg, b, nh), null, f.finalState);
-        ReferenceMlstm.Result sref = ReferenceMlstm.run(s, false);
-        assertClose("step h", sref.h, host(st.h), TOL);
-        assertClose("step C", sref.c, host(st.state.c), TOL);
+        MlstmCase s = MlstmCase.random(7, b, nh, 1, dh, mask, false);
+        INDArray sq = MlstmCase.nd(s.q, b, nh, dh), sk = MlstmCase.nd(s.k, b, nh, dh), sv = MlstmCase.nd(s.v, b, nh, dh);
+        INDArray si = MlstmCase.nd(s.ig, b, nh), sf = MlstmCase.nd(s.fg, b, nh);
+        INDArray sm = mask ? MlstmCase.nd(new double[b], b).addi(1).putScalar(0, 0) : null;
+        MatrixMemoryStep str = portable.step(sq, sk, sv, si, sf, sm, fr.finalState);
+        MatrixMemoryStep st = cuda.step(f32(sq), f32(sk), f32(sv), f32(si), f32(sf), sm == null ? null : f32(sm),
+                f.finalState);
+        assertClose("step h", host(str.h), host(st.h), TOL);
+        assertClose("step C", host(str.state.c), host(st.state.c), TOL);
+        assertClose("step n", host(str.state.n), host(st.state.n), TOL);
+        assertClose("step m", host(str.state.m), host(st.state.m), TOL);
     }
 
-    private static INDArray arr(double[] data, long... shape) {
-        return Nd4j.create(data, shape, DataType.DOUBLE).castTo(DataType.FLOAT);
-    }
-
-    private static double[] host(INDArray a) {
-        return a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
+    private static INDArray f32(INDArray a) {
+        return a.castTo(DataType.FLOAT);
     }
 }

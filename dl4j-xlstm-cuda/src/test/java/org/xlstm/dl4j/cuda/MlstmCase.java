@@ -1,5 +1,10 @@
 package org.xlstm.dl4j.cuda;
 
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.kernel.MatrixMemoryState;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Random;
@@ -88,5 +93,46 @@ final class MlstmCase {
         Npy.writeFloat32(dir.resolve("c0.npy"), new long[] {b, nh, dh, dh}, c0);
         Npy.writeFloat32(dir.resolve("n0.npy"), new long[] {b, nh, dh}, n0);
         Npy.writeFloat32(dir.resolve("m0.npy"), new long[] {b, nh}, m0);
+    }
+
+    // ND4J views of the case (float64; the values are float32-exact), for the portable and CUDA kernels.
+    INDArray ndQ() {
+        return nd(q, b, nh, t, dh);
+    }
+
+    INDArray ndK() {
+        return nd(k, b, nh, t, dh);
+    }
+
+    INDArray ndV() {
+        return nd(v, b, nh, t, dh);
+    }
+
+    INDArray ndDh() {
+        return nd(dhUp, b, nh, t, dh);
+    }
+
+    INDArray ndIgate() {
+        return nd(ig, b, nh, t);
+    }
+
+    INDArray ndFgate() {
+        return nd(fg, b, nh, t);
+    }
+
+    INDArray ndMask() {
+        return mask == null ? null : nd(mask, b, t);
+    }
+
+    MatrixMemoryState ndInitial() {
+        return c0 == null ? null : new MatrixMemoryState(nd(c0, b, nh, dh, dh), nd(n0, b, nh, dh), nd(m0, b, nh));
+    }
+
+    static INDArray nd(double[] data, long... shape) {
+        return Nd4j.create(data, shape, DataType.DOUBLE);
+    }
+
+    static double[] host(INDArray a) {
+        return a.castTo(DataType.DOUBLE).dup('c').data().asDouble();
     }
 }
