@@ -1,5 +1,6 @@
 package org.xlstm.dl4j.cuda;
 
+import org.bytedeco.cuda.cudart.CUctx_st;
 import org.bytedeco.cuda.cudart.CUfunc_st;
 import org.bytedeco.cuda.cudart.CUmod_st;
 import org.bytedeco.cuda.global.cudart;
@@ -9,6 +10,8 @@ import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.SizeTPointer;
+import org.nd4j.jita.allocator.impl.AtomicAllocator;
+import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -79,15 +82,27 @@ final class CudaKernelModule {
         return f;
     }
 
-    /** The module for the device of the calling thread's current context (ND4J's primary context). */
+    /**
+     * The module for ND4J's device of the calling thread, in that device's primary context (the one the CUDA
+     * runtime, and so ND4J, uses); makes that context current for the driver API calls.
+     */
     static synchronized CudaKernelModule forCurrentDevice() {
         Loader.load(cudart.class);
-        int[] device = new int[1];
-        check(cudart.cuCtxGetDevice(device), "cuCtxGetDevice");
-        CudaKernelModule m = MODULES.get(device[0]);
+        check(cudart.cuInit(0), "cuInit");
+        // ND4J binds each Java thread to a device and creates its stream on first use.
+        AtomicAllocator.getInstance().getDeviceContext();
+        int device = Nd4j.getAffinityManager().getDeviceForCurrentThread();
+        CUctx_st current = new CUctx_st();
+        check(cudart.cuCtxGetCurrent(current), "cuCtxGetCurrent");
+        if (current.isNull()) {
+            CUctx_st primary = new CUctx_st();
+            check(cudart.cuDevicePrimaryCtxRetain(primary, device), "cuDevicePrimaryCtxRetain");
+            check(cudart.cuCtxSetCurrent(primary), "cuCtxSetCurrent");
+        }
+        CudaKernelModule m = MODULES.get(device);
         if (m == null) {
-            m = load(device[0]);
-            MODULES.put(device[0], m);
+            m = load(device);
+            MODULES.put(device, m);
         }
         return m;
     }

@@ -26,6 +26,9 @@ import java.util.List;
  */
 final class CudaLauncher {
 
+    private CudaLauncher() {
+    }
+
     /** An array the kernel writes. */
     static final class Out {
         final INDArray array;
@@ -39,13 +42,7 @@ final class CudaLauncher {
         return new Out(array);
     }
 
-    private final CudaKernelModule module;
-
-    CudaLauncher(CudaKernelModule module) {
-        this.module = module;
-    }
-
-    void launch(String kernel, int gridX, int gridY, int gridZ, Object... args) {
+    static void launch(String kernel, int gridX, int gridY, int gridZ, Object... args) {
         List<INDArray> reads = new ArrayList<>();
         List<INDArray> writes = new ArrayList<>();
         for (Object a : args) {
@@ -53,6 +50,8 @@ final class CudaLauncher {
             else if (a instanceof INDArray) reads.add((INDArray) a);
         }
         Nd4j.getExecutioner().push();
+        // Looked up per launch: one kernel object may serve threads bound to different devices.
+        CudaKernelModule module = CudaKernelModule.forCurrentDevice();
         AtomicAllocator allocator = AtomicAllocator.getInstance();
         AffinityManager affinity = Nd4j.getAffinityManager();
         for (INDArray r : reads) affinity.ensureLocation(r, AffinityManager.Location.DEVICE);

@@ -20,11 +20,12 @@ import static org.xlstm.dl4j.cuda.CudaLauncher.out;
  * carried state (C, n, m) and per step m and the denominator; the backward recomputes the rest.
  */
 public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
+    /** CUDA's limit on gridDim.y and gridDim.z, which count chunks and head-dim tiles. */
+    private static final int MAX_GRID_YZ = 65535;
 
-    private final CudaLauncher launcher;
-
+    /** Loads the kernels for the calling thread's device now, so that a load failure surfaces here. */
     public CudaMatrixMemoryKernel() {
-        this.launcher = new CudaLauncher(CudaKernelModule.forCurrentDevice());
+        CudaKernelModule.forCurrentDevice();
     }
 
     @Override
@@ -72,6 +73,10 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
         int chunk = Math.max(1, Math.min(Math.min(chunkSize, CudaKernelModule.MAX_CHUNK), t));
         int chunks = (t + chunk - 1) / chunk;
         int tiles = (dh + CudaKernelModule.TILE - 1) / CudaKernelModule.TILE;
+        if (chunks > MAX_GRID_YZ || tiles > MAX_GRID_YZ) {
+            throw new IllegalArgumentException("sequence too long for one launch: " + chunks + " chunks of " + chunk
+                    + " (at most " + MAX_GRID_YZ + ")");
+        }
 
         INDArray fq = dense(q), fk = dense(k), fv = dense(v), fi = dense(igate), ff = dense(fgate);
         INDArray fm = mask == null ? null : dense(mask);
@@ -84,10 +89,10 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
         INDArray h = f32(b, nh, t, dh);
         INDArray cf = f32(b, nh, dh, dh), nf = f32(b, nh, dh), mf = f32(b, nh);
 
-        launcher.launch("xlstm_mlstm_gates", bh, chunks, 1, fi, ff, fm, out(bcum), out(acum), nh, t, chunk);
-        launcher.launch("xlstm_mlstm_fwd_states", bh, tiles, tiles, fk, fv, bcum, acum, c0, n0, m0, out(cs),
+        CudaLauncher.launch("xlstm_mlstm_gates", bh, chunks, 1, fi, ff, fm, out(bcum), out(acum), nh, t, chunk);
+        CudaLauncher.launch("xlstm_mlstm_fwd_states", bh, tiles, tiles, fk, fv, bcum, acum, c0, n0, m0, out(cs),
                 out(ns), out(ms), out(cf), out(nf), out(mf), t, dh, chunk, chunks);
-        launcher.launch("xlstm_mlstm_fwd_outputs", bh, chunks, 1, fq, fk, fv, fm, bcum, acum, cs, ns, ms, out(h),
+        CudaLauncher.launch("xlstm_mlstm_fwd_outputs", bh, chunks, 1, fq, fk, fv, fm, bcum, acum, cs, ns, ms, out(h),
                 out(mt), out(dent), nh, t, dh, chunk, chunks);
 
         Residuals r = new Residuals(fq, fk, fv, fi, ff, fm, h, bcum, acum, cs, ns, ms, mt, dent, initial != null,
@@ -117,16 +122,16 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
         INDArray dn0 = r.hasInitial ? f32(b, nh, dh) : null;
         INDArray dm0 = r.hasInitial ? f32(b, nh) : null;
 
-        launcher.launch("xlstm_mlstm_bwd_prep", bh, nc, 1, r.q, r.h, g, r.mask, r.bcum, r.ns, r.ms, r.mt, r.dent,
+        CudaLauncher.launch("xlstm_mlstm_bwd_prep", bh, nc, 1, r.q, r.h, g, r.mask, r.bcum, r.ns, r.ms, r.mt, r.dent,
                 out(rdn), out(ddn), out(gq), nh, t, dh, l, nc);
-        launcher.launch("xlstm_mlstm_bwd_states", bh, tiles, tiles, r.q, g, r.bcum, r.ms, r.mt, rdn, ddn, out(dcs),
+        CudaLauncher.launch("xlstm_mlstm_bwd_states", bh, tiles, tiles, r.q, g, r.bcum, r.ms, r.mt, rdn, ddn, out(dcs),
                 out(dns), outOrNull(dc0), outOrNull(dn0), t, dh, l, nc);
-        launcher.launch("xlstm_mlstm_bwd_scores", bh, nc, 1, r.q, r.k, r.v, g, r.bcum, r.acum, r.mt, rdn, ddn,
+        CudaLauncher.launch("xlstm_mlstm_bwd_scores", bh, nc, 1, r.q, r.k, r.v, g, r.bcum, r.acum, r.mt, rdn, ddn,
                 out(sg), out(dpg), out(gb), out(ga), t, dh, l, nc);
-        launcher.launch("xlstm_mlstm_bwd_inputs", bh, nc, tiles, r.q, r.k, r.v, g, r.bcum, r.acum, r.cs, r.ns, r.ms,
+        CudaLauncher.launch("xlstm_mlstm_bwd_inputs", bh, nc, tiles, r.q, r.k, r.v, g, r.bcum, r.acum, r.cs, r.ns, r.ms,
                 r.mt, rdn, ddn, sg, dpg, dcs, dns, out(dq), out(dk), out(dv), out(gpb), out(gpa), out(gpu),
                 t, dh, l, nc);
-        launcher.launch("xlstm_mlstm_bwd_gates", bh, nc, 1, r.fg, r.mask, gq, gb, ga, gpb, gpa, gpu, out(dig),
+        CudaLauncher.launch("xlstm_mlstm_bwd_gates", bh, nc, 1, r.fg, r.mask, gq, gb, ga, gpb, gpa, gpu, out(dig),
                 out(dfg), outOrNull(dm0), nh, t, l, nc, tiles);
 
         DataType type = r.type;
@@ -144,7 +149,7 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
         MatrixMemoryState s = state == null ? MatrixMemoryState.zeros(DataType.FLOAT, b, nh, dh) : state;
         INDArray h = f32(b, nh, dh), cn = f32(b, nh, dh, dh), nn = f32(b, nh, dh), mn = f32(b, nh);
         int tiles = (dh + CudaKernelModule.TILE - 1) / CudaKernelModule.TILE;
-        launcher.launch("xlstm_mlstm_step", b * nh, tiles, 1, dense(q), dense(k), dense(v), dense(igate),
+        CudaLauncher.launch("xlstm_mlstm_step", b * nh, tiles, 1, dense(q), dense(k), dense(v), dense(igate),
                 dense(fgate), mask == null ? null : dense(mask), dense(s.c), dense(s.n), dense(s.m), out(h),
                 out(cn), out(nn), out(mn), nh, dh);
         return new MatrixMemoryStep(as(h, type), new MatrixMemoryState(as(cn, type), as(nn, type), as(mn, type)));
