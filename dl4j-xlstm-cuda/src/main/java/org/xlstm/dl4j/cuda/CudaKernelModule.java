@@ -13,6 +13,9 @@ import org.bytedeco.javacpp.SizeTPointer;
 import org.nd4j.jita.allocator.impl.AtomicAllocator;
 import org.nd4j.linalg.factory.Nd4j;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -63,12 +66,11 @@ final class CudaKernelModule {
     private static final String RESOURCE_DIR = "/org/xlstm/dl4j/cuda/";
     private static final Map<Integer, CudaKernelModule> MODULES = new HashMap<>();
 
-    private final Map<String, CUfunc_st> functions = new HashMap<>();
-    /** Which path produced the module, for logs. */
-    final String origin;
+    private static final Logger LOG = LoggerFactory.getLogger(CudaKernelModule.class);
 
-    private CudaKernelModule(CUmod_st module, String origin) {
-        this.origin = origin;
+    private final Map<String, CUfunc_st> functions = new HashMap<>();
+
+    private CudaKernelModule(CUmod_st module) {
         for (String name : KERNELS) {
             CUfunc_st f = new CUfunc_st();
             check(cudart.cuModuleGetFunction(f, module, name), "cuModuleGetFunction " + name);
@@ -141,7 +143,9 @@ final class CudaKernelModule {
             failures.add(origin + ": cuModuleLoadData failed: " + errorString(rc));
             return null;
         }
-        return new CudaKernelModule(module, origin);
+        CudaKernelModule m = new CudaKernelModule(module);
+        LOG.info("xLSTM CUDA kernels loaded: {}", origin);
+        return m;
     }
 
     /** NVRTC-compiled PTX (NUL-terminated) for the device's compute capability, through the disk cache. */
