@@ -10,6 +10,8 @@ import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.kernel.MatrixMemoryStep;
 
+import java.util.Arrays;
+
 import static org.xlstm.dl4j.cuda.CudaLauncher.out;
 
 /**
@@ -68,7 +70,14 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
     public MatrixMemoryForward forward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                                        INDArray mask, MatrixMemoryState initial, int chunkSize) {
         DataType type = q.dataType();
+        requireRank("q", q, 4, "[B, NH, T, DH]");
         int b = (int) q.size(0), nh = (int) q.size(1), t = (int) q.size(2), dh = (int) q.size(3);
+        require("k", k, b, nh, t, dh);
+        require("v", v, b, nh, t, dh);
+        require("igate", igate, b, nh, t);
+        require("fgate", fgate, b, nh, t);
+        if (mask != null) require("mask", mask, b, t);
+        if (initial != null) requireState(initial, b, nh, dh);
         int bh = b * nh;
         int chunk = Math.max(1, Math.min(Math.min(chunkSize, CudaKernelModule.MAX_CHUNK), t));
         int chunks = (t + chunk - 1) / chunk;
@@ -110,6 +119,7 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
         int bh = b * nh;
         int tiles = (dh + CudaKernelModule.TILE - 1) / CudaKernelModule.TILE;
         int l = r.chunk, nc = r.chunks;
+        require("dh", dhIn, b, nh, t, dh);
         INDArray g = dense(dhIn);
 
         INDArray rdn = f32(b, nh, t), ddn = f32(b, nh, t), gq = f32(b, nh, t), gb = f32(b, nh, t), ga = f32(b, nh, t);
@@ -145,7 +155,14 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
     public MatrixMemoryStep step(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate, INDArray mask,
                                  MatrixMemoryState state) {
         DataType type = q.dataType();
+        requireRank("q", q, 3, "[B, NH, DH]");
         int b = (int) q.size(0), nh = (int) q.size(1), dh = (int) q.size(2);
+        require("k", k, b, nh, dh);
+        require("v", v, b, nh, dh);
+        require("igate", igate, b, nh);
+        require("fgate", fgate, b, nh);
+        if (mask != null) require("mask", mask, b);
+        if (state != null) requireState(state, b, nh, dh);
         MatrixMemoryState s = state == null ? MatrixMemoryState.zeros(DataType.FLOAT, b, nh, dh) : state;
         INDArray h = f32(b, nh, dh), cn = f32(b, nh, dh, dh), nn = f32(b, nh, dh), mn = f32(b, nh);
         int tiles = (dh + CudaKernelModule.TILE - 1) / CudaKernelModule.TILE;
@@ -153,6 +170,27 @@ public final class CudaMatrixMemoryKernel implements MatrixMemoryKernel {
                 dense(fgate), mask == null ? null : dense(mask), dense(s.c), dense(s.n), dense(s.m), out(h),
                 out(cn), out(nn), out(mn), nh, dh);
         return new MatrixMemoryStep(as(h, type), new MatrixMemoryState(as(cn, type), as(nn, type), as(mn, type)));
+    }
+
+    private static void requireRank(String name, INDArray a, int rank, String layout) {
+        if (a == null || a.rank() != rank) {
+            throw new IllegalArgumentException(name + ": expected " + layout + ", got "
+                    + (a == null ? "null" : Arrays.toString(a.shape())));
+        }
+    }
+
+    /** The kernels index densely by these shapes; a mismatch would read out of bounds on the device. */
+    private static void require(String name, INDArray a, long... shape) {
+        if (a == null || !Arrays.equals(a.shape(), shape) || Arrays.stream(shape).anyMatch(d -> d < 1)) {
+            throw new IllegalArgumentException(name + ": expected shape " + Arrays.toString(shape) + ", got "
+                    + (a == null ? "null" : Arrays.toString(a.shape())));
+        }
+    }
+
+    private static void requireState(MatrixMemoryState s, long b, long nh, long dh) {
+        require("state c", s.c, b, nh, dh, dh);
+        require("state n", s.n, b, nh, dh);
+        require("state m", s.m, b, nh);
     }
 
     private static Object outOrNull(INDArray a) {
