@@ -66,7 +66,12 @@ __device__ __forceinline__ void tile_mma(float* acc,
                                          const float* a, int sai, int sap, const float* pscale,
                                          const float* b, int sbp, int sbj,
                                          int M, int N, int K, float* shA, float* shB) {
+    static_assert(XLSTM_THREADS % TN == 0, "a thread's elements must stay in one column");
+    constexpr int R = TM * TN / XLSTM_THREADS;
+    constexpr int ROW_STEP = XLSTM_THREADS / TN;
     const int tid = threadIdx.x;
+    const int col = tid % TN;
+    const int row0 = tid / TN;
     for (int p0 = 0; p0 < K; p0 += XLSTM_KSTEP) {
         for (int e = tid; e < TM * XLSTM_KSTEP; e += XLSTM_THREADS) {
             const int i = e / XLSTM_KSTEP;
@@ -84,13 +89,12 @@ __device__ __forceinline__ void tile_mma(float* acc,
             shB[e] = (j < N && p < K) ? b[(long long)p * sbp + (long long)j * sbj] : 0.0f;
         }
         XLSTM_SYNC(1);  // the slabs are complete before anyone multiplies
-        for (int r = 0; r < TM * TN / XLSTM_THREADS; ++r) {
-            const int el = tid + r * XLSTM_THREADS;
-            const float* ar = shA + (el / TN) * XLSTM_KSTEP;
-            const float* bc = shB + el % TN;
-            float s = 0.0f;
-            for (int p = 0; p < XLSTM_KSTEP; ++p) s += ar[p] * bc[p * TN];
-            acc[r] += s;
+        // A thread's elements share one column j = tid % TN and step through rows by ROW_STEP, so each
+        // B value is loaded once for all R rows, and (with TN >= 32) a warp reads one A row, a broadcast, whose
+        // KSTEP consecutive floats the compiler can fetch with vector loads.
+        for (int p = 0; p < XLSTM_KSTEP; ++p) {
+            const float bv = shB[p * TN + col];
+            for (int r = 0; r < R; ++r) acc[r] += shA[(row0 + r * ROW_STEP) * XLSTM_KSTEP + p] * bv;
         }
         XLSTM_SYNC(2);  // everyone is done reading before the next slab overwrites them
     }
