@@ -127,7 +127,7 @@ public final class MLSTMModule implements SequenceModule {
             c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get(p("conv_w")), params.get(p("conv_b")),
                     c.history).reshape(b * t, d);
             if (shape.convKernel > 1) {
-                finalState.put(p("conv"), CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel));
+                finalState.put(p("conv"), CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel, mask));
             }
         } else {
             c.convPre = c.xm;

@@ -96,7 +96,7 @@ public final class SLSTMModule implements SequenceModule {
             c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get("conv_w"), params.get("conv_b"), c.history)
                     .reshape(b * t, shape.nIn);
             if (shape.convKernel > 1) {
-                finalState.put("conv", CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel));
+                finalState.put("conv", CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel, mask));
             }
             c.xc = Activations.silu(c.convPre);
         } else {
