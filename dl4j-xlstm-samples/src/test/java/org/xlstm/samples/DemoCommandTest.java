@@ -1,0 +1,31 @@
+package org.xlstm.samples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+
+import org.junit.jupiter.api.Test;
+
+/** The quick-start demo runs on the bundled data and reports both errors. */
+class DemoCommandTest {
+
+    @Test
+    void oneEpochReportsModelAndNaiveErrors() {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int code;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            code = Reference.runInProcess("demo", "--epochs", "1").getKey();
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("final test RMSE: xLSTM"), out);
+        assertTrue(out.contains("naive last-value forecast"), out);
+    }
+}
