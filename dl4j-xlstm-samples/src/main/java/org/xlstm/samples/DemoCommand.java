@@ -12,9 +12,9 @@ import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
-import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
+import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
-import org.deeplearning4j.nn.conf.layers.recurrent.TimeDistributed;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -104,16 +104,19 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private MultiLayerConfiguration configuration() {
-        return new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT).updater(new Adam(3e-3)).list()
-                .layer(new TimeDistributed(new DenseLayer.Builder().nIn(1).nOut(WIDTH)
-                        .activation(Activation.IDENTITY).build(), RNNFormat.NCW))
+        // fit() with workspaces enabled fails in the xLSTM layers ("outdated workspace pointer" in reduce_mean)
+        return new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT).updater(new Adam(3e-3))
+                .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE).list()
+                .layer(new Convolution1DLayer.Builder().kernelSize(1).nIn(1).nOut(WIDTH)
+                        .activation(Activation.IDENTITY).rnnDataFormat(RNNFormat.NCW).name("input_projection").build())
                 .layer(new MLSTMBlock.Builder().size(WIDTH).numHeads(2).numBlocks(2).dataFormat(RNNFormat.NCW)
-                        .build())
+                        .name("mlstm").build())
                 .layer(new SLSTMBlock.Builder().size(WIDTH).numHeads(2).blockPosition(1, 2).ffnProjFactor(1.3)
-                        .ffnActivation(GatedFeedForwardModule.Activation.GELU).dataFormat(RNNFormat.NCW).build())
-                .layer(new XlstmLayerNorm.Builder().size(WIDTH).dataFormat(RNNFormat.NCW).build())
+                        .ffnActivation(GatedFeedForwardModule.Activation.GELU).dataFormat(RNNFormat.NCW).name("slstm")
+                        .build())
+                .layer(new XlstmLayerNorm.Builder().size(WIDTH).dataFormat(RNNFormat.NCW).name("norm").build())
                 .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(WIDTH).nOut(1)
-                        .activation(Activation.IDENTITY).dataFormat(RNNFormat.NCW).build())
+                        .activation(Activation.IDENTITY).dataFormat(RNNFormat.NCW).name("forecast").build())
                 .build();
     }
 

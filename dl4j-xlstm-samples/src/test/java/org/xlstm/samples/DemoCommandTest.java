@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,15 +17,15 @@ class DemoCommandTest {
     void oneEpochReportsModelAndNaiveErrors() {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        int code;
+        Map.Entry<Integer, String> result;
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            code = Reference.runInProcess("demo", "--epochs", "1").getKey();
+            result = Reference.runInProcess("demo", "--epochs", "1");
         } finally {
             System.setOut(original);
         }
         String out = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out);
+        assertEquals(0, result.getKey(), out + result.getValue());
         assertTrue(out.contains("final test RMSE: xLSTM"), out);
         assertTrue(out.contains("naive last-value forecast"), out);
     }

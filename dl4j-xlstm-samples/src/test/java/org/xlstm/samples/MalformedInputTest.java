@@ -14,6 +14,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.imports.NpyIO;
 import org.xlstm.dl4j.imports.SafetensorsFile;
@@ -40,7 +41,7 @@ class MalformedInputTest {
 
     @Test
     void missingTensor() {
-        Map<String, org.nd4j.linalg.api.ndarray.INDArray> tensors = new LinkedHashMap<>();
+        Map<String, INDArray> tensors = new LinkedHashMap<>();
         try (SafetensorsFile file = SafetensorsReader.open(CASE.resolve("weights.safetensors"))) {
             for (String name : file.names()) {
                 if (!name.equals(DROPPED)) {
