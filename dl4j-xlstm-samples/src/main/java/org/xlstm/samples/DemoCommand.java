@@ -12,7 +12,6 @@ import java.util.concurrent.Callable;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
-import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.layers.Convolution1DLayer;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -104,9 +103,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private MultiLayerConfiguration configuration() {
-        // fit() with workspaces enabled fails in the xLSTM layers ("outdated workspace pointer" in reduce_mean)
-        return new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT).updater(new Adam(3e-3))
-                .trainingWorkspaceMode(WorkspaceMode.NONE).inferenceWorkspaceMode(WorkspaceMode.NONE).list()
+        return new NeuralNetConfiguration.Builder().seed(seed).dataType(DataType.FLOAT).updater(new Adam(3e-3)).list()
                 .layer(new Convolution1DLayer.Builder().kernelSize(1).nIn(1).nOut(WIDTH)
                         .activation(Activation.IDENTITY).rnnDataFormat(RNNFormat.NCW).name("input_projection").build())
                 .layer(new MLSTMBlock.Builder().size(WIDTH).numHeads(2).numBlocks(2).dataFormat(RNNFormat.NCW)

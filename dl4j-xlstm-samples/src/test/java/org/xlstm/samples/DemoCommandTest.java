@@ -8,15 +8,12 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** The quick-start demo runs on the bundled data and reports both errors. */
 class DemoCommandTest {
 
     @Test
-    @Disabled("fit() on the xLSTM layers fails in DL4J's BaseMultiLayerUpdater.preApply (NPE: layer is null);"
-            + " a layers-module bug, see the samples report")
     void oneEpochReportsModelAndNaiveErrors() {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
