@@ -71,9 +71,9 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
-        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
         ModuleForward result;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             result = module.forward(params, x, moduleMask(x), previousState, false);
             previousState = detached(result.finalState);
         }
@@ -85,9 +85,10 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
                              LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
         ModuleForward result;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            // The module-layout copy is cached for backprop, so it too must live outside DL4J's workspaces.
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             result = module.forward(params, x, moduleMask(x), initialState, training);
             if (storeLastForTBPTT) {
                 tbpttState = detached(result.finalState);
@@ -128,7 +129,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
         Gradient gradient = new DefaultGradient(gradientsFlat);
         for (String name : params.keySet()) {
-            gradient.setGradientFor(name, gradientViews.get(name));
+            gradient.setGradientFor(gradientKey(name), gradientViews.get(name));
         }
         INDArray epsOut = SequenceLayout.fromModuleLayout(layerConf(), dx);
         INDArray placed = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsOut.dataType(),
@@ -136,6 +137,15 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         placed.assign(epsOut);
         epsOut = backpropDropOutIfPresent(placed);
         return new Pair<>(gradient, epsOut);
+    }
+
+    /**
+     * The key of a parameter's gradient. DL4J's updater finds the layer of a network gradient key
+     * ("layerIndex_param") by its last '_', so the key must hold no '_' (parameter names do); the updater
+     * itself works on the flat gradient view, so only the key changes.
+     */
+    static String gradientKey(String paramName) {
+        return paramName.replace('_', '.');
     }
 
     @Override
