@@ -47,7 +47,7 @@ class AssociativeRecallTest {
     static final int BLOCKS = Integer.getInteger("ar.blocks", 1);
     static final int HEADS = Integer.getInteger("ar.heads", 4);
     static final int LSTM_SIZE = Integer.getInteger("ar.lstm", 32);
-    static final int STEPS = Integer.getInteger("ar.steps", 200);
+    static final int STEPS = Integer.getInteger("ar.steps", 240);
     static final int BATCH = Integer.getInteger("ar.batch", 32);
     static final double LR = Double.parseDouble(System.getProperty("ar.lr", "1e-2"));
     static final long SEED = Long.getLong("ar.seed", 12345L);
