@@ -28,8 +28,8 @@ class PortableScalarMemoryGradientTest {
     }
 
     @Test
-    void gradientsWithPaddingAndGivenState() {
-        INDArray mask = ScalarMemoryTestData.matrix(new double[][] {{0, 0, 1, 1, 1, 1}, {1, 1, 1, 1, 0, 0}},
+    void gradientsWithLeadingInnerAndTrailingPadding() {
+        INDArray mask = ScalarMemoryTestData.matrix(new double[][] {{0, 0, 1, 1, 1, 1}, {1, 1, 0, 1, 0, 0}},
                 DataType.DOUBLE);
         check(new ScalarMemoryTestData(13, B, T, NH, DH), true, mask);
     }
