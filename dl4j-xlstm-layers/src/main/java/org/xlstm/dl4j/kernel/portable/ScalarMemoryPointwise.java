@@ -58,11 +58,11 @@ final class ScalarMemoryPointwise {
     }
 
     /**
-     * Coefficients [Tc, 7, 3, NH, B, DH] of the linear map that one backward step applies: per unit,
+     * Coefficients [Tc, 3, 7, NH, B, DH] of the linear map that one backward step applies: per unit,
      * (dL/draw i, f, z, o, pass-through, dL/dc_{t-1}, dL/dn_{t-1}) = coef . (dL/dc_t carried,
      * dL/dn_t carried, dL/dh_t). None of it depends on the incoming gradients, so a whole block of steps
-     * [from, to) is prepared in a few large calls and the sequential loop is left with a multiply and a sum
-     * per step.
+     * [from, to) is prepared in a few large calls and the sequential loop is left with a multiply and two
+     * additions per step.
      *
      * @param mask [Tc, B] or null; padded steps become the identity on the carried gradients
      * @param coef contiguous, overwritten
@@ -119,10 +119,10 @@ final class ScalarMemoryPointwise {
     }
 
     private static INDArray entry(INDArray coef, int row, int col) {
-        return coef.get(all(), point(row), point(col), all(), all(), all());
+        return coef.get(all(), point(col), point(row), all(), all(), all());
     }
 
     private static INDArray column(INDArray coef, int col) {
-        return coef.get(all(), all(), point(col), all(), all(), all());
+        return coef.get(all(), point(col), all(), all(), all(), all());
     }
 }

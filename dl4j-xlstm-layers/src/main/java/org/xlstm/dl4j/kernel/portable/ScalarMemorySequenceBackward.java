@@ -18,7 +18,7 @@ import org.xlstm.dl4j.kernel.ScalarMemoryState;
  * prepared a block of steps at a time ({@link ScalarMemoryPointwise#backwardCoefficients}); the reverse
  * loop is then a handful of ND4J calls per step, and dL/dR is one batched product over all steps at the end.
  *
- * <p>Step t fills a slab [1, 8, NH, B, DH]: its outputs in the coefficient row order (raw-gate gradients,
+ * <p>Step t fills a slab [8, 1, NH, B, DH]: its outputs in the coefficient row order (raw-gate gradients,
  * pass-through, dL/dc_{t-1}, dL/dn_{t-1}) and, in row {@link #G_PREV}, dL/dh_{t-1}. Rows 5..7 are thus
  * exactly the input of step t-1. Two slabs alternate, their views made once, and each step is copied
  * into {@code grads[t]}.
@@ -43,13 +43,13 @@ final class ScalarMemorySequenceBackward {
         final INDArray hiddenPass;
 
         Slab(ScalarMemoryDims d, DataType type) {
-            slab = Nd4j.create(type, 1, GRAD_ROWS, d.heads, d.batch, d.headSize);
-            outputs = slab.get(point(0), interval(0, ROWS), all(), all(), all());
-            carried = slab.get(all(), interval(DC_PREV, G_PREV + 1), all(), all(), all());
+            slab = Nd4j.create(type, GRAD_ROWS, 1, d.heads, d.batch, d.headSize);
+            outputs = slab.get(interval(0, ROWS), point(0), all(), all(), all());
+            carried = slab.get(interval(DC_PREV, G_PREV + 1), all(), all(), all(), all());
             rawGradOperand = slab.reshape(GRAD_ROWS * d.heads, d.batch, d.headSize)
                     .get(interval(0, 4 * d.heads), all(), all());
-            hiddenGrad = slab.get(point(0), point(G_PREV), all(), all(), all());
-            hiddenPass = slab.get(point(0), point(G_PASS), all(), all(), all());
+            hiddenGrad = slab.get(point(G_PREV), point(0), all(), all(), all());
+            hiddenPass = slab.get(point(G_PASS), point(0), all(), all(), all());
         }
     }
 
@@ -67,23 +67,30 @@ final class ScalarMemorySequenceBackward {
             Nd4j.exec(new MulOp(outputGrad, padding.mask.transpose().reshape(d.time, 1, batch, 1), outputGrad));
         }
 
-        INDArray grads = Nd4j.create(type, d.time, GRAD_ROWS, heads, batch, size);
+        INDArray grads = Nd4j.create(type, d.time, GRAD_ROWS, 1, heads, batch, size);
         Slab current = new Slab(d, type);
         Slab later = new Slab(d, type);
         later.hiddenGrad.assign(outputGrad.get(point(time - 1)));
-        INDArray product = Nd4j.create(type, ROWS, COLS, heads, batch, size);
+        // summing the COLS products with two contiguous additions is far cheaper than ND4J's reduction
+        // over a short middle axis
+        INDArray product = Nd4j.create(type, COLS, ROWS, heads, batch, size);
+        INDArray[] products = new INDArray[COLS];
+        for (int c = 0; c < COLS; c++) {
+            products[c] = product.get(point(c), all(), all(), all(), all());
+        }
         // the four per-gate parts of R^T dRaw plus dL/dh_{t-1} from the output, summed in one reduction
         INDArray hiddenParts = Nd4j.create(type, 5, heads, batch, size);
         INDArray gateParts = hiddenParts.reshape(5 * heads, batch, size).get(interval(0, 4 * heads), all(), all());
         INDArray outputPart = hiddenParts.get(point(4), all(), all(), all());
         for (int blockEnd = time; blockEnd > 0; blockEnd -= BLOCK) {
             int blockStart = Math.max(0, blockEnd - BLOCK);
-            INDArray coef = Nd4j.create(type, blockEnd - blockStart, ROWS, COLS, heads, batch, size);
+            INDArray coef = Nd4j.create(type, blockEnd - blockStart, COLS, ROWS, heads, batch, size);
             ScalarMemoryPointwise.backwardCoefficients(trace, blockStart, blockEnd,
                     padding == null ? null : padding.mask.get(all(), interval(blockStart, blockEnd)).transpose(), coef);
             for (int t = blockEnd - 1; t >= blockStart; t--) {
                 Nd4j.exec(new MulOp(coef.get(point(t - blockStart)), later.carried, product));
-                product.sum(current.outputs, 1);
+                products[IN_DC].add(products[IN_DN], current.outputs);
+                current.outputs.addi(products[IN_G]);
                 Nd4j.matmul(current.rawGradOperand, trace.recurrent, gateParts, false, true, false);
                 if (t > 0) {
                     outputPart.assign(outputGrad.get(point(t - 1)));
@@ -102,7 +109,7 @@ final class ScalarMemorySequenceBackward {
         }
 
         // [T, 4, NH, B, DH]
-        INDArray rawGrads = grads.get(all(), interval(D_I, D_O + 1), all(), all(), all());
+        INDArray rawGrads = grads.get(all(), interval(D_I, D_O + 1), point(0), all(), all(), all());
         INDArray dPreact = Nd4j.create(type, batch, d.time, heads, 4, size);
         dPreact.assign(rawGrads.permute(3, 0, 2, 1, 4));
         INDArray previousHidden = trace.state(0, time, H).permute(1, 3, 0, 2).dup('c')
@@ -125,17 +132,18 @@ final class ScalarMemorySequenceBackward {
         INDArray carriedCell;
         INDArray carriedNormalizer;
         if (trace.padding == null) {
-            carriedCell = grads.get(point(0), point(DC_PREV), all(), all(), all());
-            carriedNormalizer = grads.get(point(0), point(DN_PREV), all(), all(), all());
+            carriedCell = grads.get(point(0), point(DC_PREV), point(0), all(), all(), all());
+            carriedNormalizer = grads.get(point(0), point(DN_PREV), point(0), all(), all(), all());
         } else {
             carriedCell = Nd4j.zeros(trace.computeType, d.heads, d.batch, d.headSize);
             carriedNormalizer = Nd4j.zeros(trace.computeType, d.heads, d.batch, d.headSize);
             for (int b = 0; b < d.batch; b++) {
                 int t = trace.padding.firstReal(b);
                 if (t < d.time) {
-                    carriedCell.get(all(), point(b), all()).assign(grads.get(point(t), point(DC_PREV), all(), point(b), all()));
+                    carriedCell.get(all(), point(b), all())
+                            .assign(grads.get(point(t), point(DC_PREV), point(0), all(), point(b), all()));
                     carriedNormalizer.get(all(), point(b), all())
-                            .assign(grads.get(point(t), point(DN_PREV), all(), point(b), all()));
+                            .assign(grads.get(point(t), point(DN_PREV), point(0), all(), point(b), all()));
                 }
             }
         }
@@ -146,6 +154,6 @@ final class ScalarMemorySequenceBackward {
     }
 
     private static INDArray stepRow(ScalarMemoryDims d, INDArray grads, int row) {
-        return ScalarMemorySequenceForward.byBatch(d, grads.get(point(0), point(row), all(), all(), all()));
+        return ScalarMemorySequenceForward.byBatch(d, grads.get(point(0), point(row), point(0), all(), all(), all()));
     }
 }
