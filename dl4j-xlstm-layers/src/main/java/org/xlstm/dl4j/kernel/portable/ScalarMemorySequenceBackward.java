@@ -60,14 +60,14 @@ final class ScalarMemorySequenceBackward {
         long heads = d.heads, batch = d.batch, size = d.headSize;
         ScalarMemoryPadding padding = trace.padding;
 
-        INDArray outputGrad = Nd4j.create(type, d.time, heads, batch, size);
+        INDArray outputGrad = Nd4j.createUninitialized(type, d.time, heads, batch, size);
         outputGrad.assign(ScalarMemorySequenceForward.inType(dh, type).reshape(batch, d.time, heads, size)
                 .permute(1, 2, 0, 3));
         if (padding != null) {
             Nd4j.exec(new MulOp(outputGrad, padding.mask.transpose().reshape(d.time, 1, batch, 1), outputGrad));
         }
 
-        INDArray grads = Nd4j.create(type, d.time, GRAD_ROWS, 1, heads, batch, size);
+        INDArray grads = Nd4j.createUninitialized(type, d.time, GRAD_ROWS, 1, heads, batch, size);
         Slab current = new Slab(d, type);
         Slab later = new Slab(d, type);
         later.hiddenGrad.assign(outputGrad.get(point(time - 1)));
@@ -84,7 +84,7 @@ final class ScalarMemorySequenceBackward {
         INDArray outputPart = hiddenParts.get(point(4), all(), all(), all());
         for (int blockEnd = time; blockEnd > 0; blockEnd -= BLOCK) {
             int blockStart = Math.max(0, blockEnd - BLOCK);
-            INDArray coef = Nd4j.create(type, blockEnd - blockStart, COLS, ROWS, heads, batch, size);
+            INDArray coef = Nd4j.createUninitialized(type, blockEnd - blockStart, COLS, ROWS, heads, batch, size);
             ScalarMemoryPointwise.backwardCoefficients(trace, blockStart, blockEnd,
                     padding == null ? null : padding.mask.get(all(), interval(blockStart, blockEnd)).transpose(), coef);
             for (int t = blockEnd - 1; t >= blockStart; t--) {
@@ -110,7 +110,7 @@ final class ScalarMemorySequenceBackward {
 
         // [T, 4, NH, B, DH]
         INDArray rawGrads = grads.get(all(), interval(D_I, D_O + 1), point(0), all(), all(), all());
-        INDArray dPreact = Nd4j.create(type, batch, d.time, heads, 4, size);
+        INDArray dPreact = Nd4j.createUninitialized(type, batch, d.time, heads, 4, size);
         dPreact.assign(rawGrads.permute(3, 0, 2, 1, 4));
         INDArray previousHidden = trace.state(0, time, H).permute(1, 3, 0, 2).dup('c')
                 .reshape(heads, size, d.time * batch);

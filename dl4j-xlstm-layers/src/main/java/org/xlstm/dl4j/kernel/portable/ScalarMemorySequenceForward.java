@@ -26,13 +26,14 @@ final class ScalarMemorySequenceForward {
         int time = (int) d.time;
         long heads = d.heads, batch = d.batch, size = d.headSize;
         // [T, 4, NH, B, DH]: each step's input a contiguous block laid out like the slab's raw slots
-        INDArray input = Nd4j.create(computeType, d.time, 4, heads, batch, size);
+        INDArray input = Nd4j.createUninitialized(computeType, d.time, 4, heads, batch, size);
         input.assign(inType(preact, computeType).permute(1, 3, 2, 0, 4));
         INDArray kernel = Nd4j.create(computeType, 4, heads, size, size);
         kernel.assign(inType(recurrent, computeType).permute(2, 0, 1, 3));
         kernel = kernel.reshape(4 * heads, size, size);
 
-        INDArray steps = Nd4j.create(computeType, d.time + 1, STEP_SLOTS, heads, batch, size);
+        // every entry is overwritten whole
+        INDArray steps = Nd4j.createUninitialized(computeType, d.time + 1, STEP_SLOTS, heads, batch, size);
         ScalarMemoryPadding padding = ScalarMemoryPadding.of(mask, computeType);
         ScalarMemoryStepSlab prev = new ScalarMemoryStepSlab(computeType, batch, heads, size);
         ScalarMemoryStepSlab next = new ScalarMemoryStepSlab(computeType, batch, heads, size);
@@ -68,7 +69,7 @@ final class ScalarMemorySequenceForward {
 
         ScalarMemoryTrace trace = new ScalarMemoryTrace(d, computeType, resultType, kernel, steps, padding,
                 initial != null);
-        INDArray hidden = Nd4j.create(computeType, batch, d.time, heads, size);
+        INDArray hidden = Nd4j.createUninitialized(computeType, batch, d.time, heads, size);
         hidden.assign(trace.state(1, time + 1, H).permute(2, 0, 1, 3));
         if (padding != null) {
             Nd4j.exec(new MulOp(hidden, padding.mask.reshape(batch, d.time, 1, 1), hidden));
