@@ -96,6 +96,30 @@ public final class CausalDepthwiseConv {
         return extend(x, history, k).get(all(), interval(t, t + k - 1), all()).dup('c');
     }
 
+    /**
+     * As {@link #nextHistory(INDArray, INDArray, int)}, counting only real steps (mask [B, T] > 0): padding
+     * at the end of a row does not move its conv window, so a stream continues from its last real input.
+     */
+    public static INDArray nextHistory(INDArray x, INDArray history, int k, INDArray mask) {
+        INDArray plain = nextHistory(x, history, k);
+        if (mask == null || k == 1) {
+            return plain;
+        }
+        int keep = k - 1;
+        INDArray extended = extend(x, history, k);
+        double[][] real = mask.toDoubleMatrix();
+        for (int row = 0; row < real.length; row++) {
+            int filled = keep;
+            for (int s = keep + real[row].length - 1; s >= 0 && filled > 0; s--) {
+                if (s < keep || real[row][s - keep] > 0) {
+                    filled--;
+                    plain.get(point(row), point(filled), all()).assign(extended.get(point(row), point(s), all()));
+                }
+            }
+        }
+        return plain;
+    }
+
     private static INDArray extend(INDArray x, INDArray history, int k) {
         if (k == 1) {
             return x;

@@ -71,9 +71,9 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
-        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
         ModuleForward result;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             result = module.forward(params, x, moduleMask(x), previousState, false);
             previousState = detached(result.finalState);
         }
@@ -85,9 +85,10 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
                              LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
         ModuleForward result;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            // Everything kept for backprop is created here, outside DL4J's workspaces (see class comment).
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             result = module.forward(params, x, moduleMask(x), initialState, training);
             if (storeLastForTBPTT) {
                 tbpttState = detached(result.finalState);

@@ -5,20 +5,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
-import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.gradient.Gradient;
-import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
-import org.deeplearning4j.nn.workspace.LayerWorkspaceMgr;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-import org.nd4j.common.primitives.Pair;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.xlstm.dl4j.imports.OfficialWeightImporter;
 import org.xlstm.dl4j.imports.SafetensorsFile;
+import org.xlstm.dl4j.model.OfficialModelRunner;
 
 /**
  * The official block stacks (mLSTM only, sLSTM only, mixed) rebuilt from their configs, loaded with the
@@ -43,44 +36,17 @@ class BlockStackConformanceTest {
     @MethodSource("cases")
     void matchesOfficialImplementation(String caseName, String weightsFile, DataType type) {
         ConformanceCase c = new ConformanceCase(caseName);
-        MultiLayerNetwork net = c.stackNetwork(type, weightsFile);
-        INDArray input = c.npy("input.npy").castTo(type);
-        INDArray ncw = input.permute(0, 2, 1).dup('c');
+        OfficialModelRunner runner = c.stackRunner(type, weightsFile);
+        INDArray input = c.npy("input.npy");
+        ConformanceCase.assertClose(caseName + " output", c.npy("output.npy"), runner.output(input), type);
+        ConformanceCase.assertClose(caseName + " step output", c.npy("step_output.npy"), runner.stepOutput(input),
+                type);
 
-        INDArray output = net.output(ncw).permute(0, 2, 1);
-        ConformanceCase.assertClose(caseName + " output", c.npy("output.npy"), output, type);
-
-        net.rnnClearPreviousState();
-        long steps = ncw.size(2);
-        INDArray stepped = Nd4j.create(type, output.shape());
-        for (int t = 0; t < steps; t++) {
-            INDArray out = net.rnnTimeStep(ncw.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(t)));
-            stepped.get(NDArrayIndex.all(), NDArrayIndex.point(t), NDArrayIndex.all()).assign(out);
-        }
-        ConformanceCase.assertClose(caseName + " step output", c.npy("step_output.npy"), stepped, type);
-
-        INDArray upstream = c.npy("upstream.npy").castTo(type).permute(0, 2, 1).dup('c');
-        // forward and backward layer by layer, as the network does in fit(), with an arbitrary upstream gradient
-        net.rnnClearPreviousState();
-        net.initGradientsView();
-        Layer[] layers = net.getLayers();
-        LayerWorkspaceMgr mgr = LayerWorkspaceMgr.noWorkspaces();
-        INDArray activation = ncw;
-        for (Layer layer : layers) {
-            activation = layer.activate(activation, true, mgr);
-        }
-        INDArray epsilon = upstream;
-        List<Map<String, INDArray>> perLayer = new ArrayList<>();
-        for (int i = layers.length - 1; i >= 0; i--) {
-            Pair<Gradient, INDArray> g = layers[i].backpropGradient(epsilon, mgr);
-            epsilon = g.getSecond();
-            perLayer.add(0, g.getFirst().gradientForVariable());
-        }
-        ConformanceCase.assertClose(caseName + " input gradient", c.npy("grad_input.npy"),
-                epsilon.permute(0, 2, 1), type);
+        OfficialModelRunner.Gradients gradients = runner.gradients(input, c.npy("upstream.npy"));
+        ConformanceCase.assertClose(caseName + " input gradient", c.npy("grad_input.npy"), gradients.input(), type);
 
         boolean cuda = weightsFile.contains("cuda");
-        Map<String, INDArray> ours = OfficialWeightImporter.toOfficial(perLayer, c.mappings(cuda));
+        Map<String, INDArray> ours = gradients.parameters();
         try (SafetensorsFile reference = c.safetensors("grads.safetensors")) {
             for (String name : reference.names()) {
                 INDArray ref = reference.get(name, DataType.DOUBLE);

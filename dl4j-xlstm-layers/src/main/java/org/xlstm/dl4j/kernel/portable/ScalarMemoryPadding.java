@@ -54,8 +54,8 @@ final class ScalarMemoryPadding {
         return firstReal[b];
     }
 
-    /** Mask of step t as [B, 1, 1, 1], ready to broadcast over a [B, NH, slots, DH] slab. */
+    /** Mask of step t as [1, 1, B, 1], ready to broadcast over a [slots, NH, B, DH] slab. */
     INDArray stepColumn(int t) {
-        return mask.getColumn(t).reshape(mask.size(0), 1, 1, 1);
+        return mask.getColumn(t).reshape(1, 1, mask.size(0), 1);
     }
 }

@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The per-unit sLSTM gate math, forward for one step and the backward coefficients for a block of steps.
- * Every call works on whole [B, NH, slots, DH] slabs so that one step costs a fixed, small number of ND4J
+ * Every call works on whole [slots, NH, B, DH] slabs so that one step costs a fixed, small number of ND4J
  * calls whatever the sizes.
  *
  * <p>The stabilizer m is treated as a constant in backward. h is exactly invariant to the m of every
@@ -38,7 +38,7 @@ final class ScalarMemoryPointwise {
 
     /**
      * One step. {@code next.raw} already holds preact + R h_{t-1}; writes the gate activations and the new
-     * state into {@code next}. {@code scratch} is [B, NH, 2, DH].
+     * state into {@code next}. {@code scratch} is [2, NH, B, DH].
      */
     static void forwardStep(ScalarMemoryStepSlab prev, ScalarMemoryStepSlab next, INDArray scratch) {
         Nd4j.exec(new LogSigmoid(next.rawF, next.forgetGate));
@@ -58,11 +58,11 @@ final class ScalarMemoryPointwise {
     }
 
     /**
-     * Coefficients [Tc, B, NH, 7, 3, DH] of the linear map that one backward step applies: per unit,
+     * Coefficients [Tc, 3, 7, NH, B, DH] of the linear map that one backward step applies: per unit,
      * (dL/draw i, f, z, o, pass-through, dL/dc_{t-1}, dL/dn_{t-1}) = coef . (dL/dc_t carried,
      * dL/dn_t carried, dL/dh_t). None of it depends on the incoming gradients, so a whole block of steps
-     * [from, to) is prepared in a few large calls and the sequential loop is left with a multiply and a sum
-     * per step.
+     * [from, to) is prepared in a few large calls and the sequential loop is left with a multiply and two
+     * additions per step.
      *
      * @param mask [Tc, B] or null; padded steps become the identity on the carried gradients
      * @param coef contiguous, overwritten
@@ -95,10 +95,10 @@ final class ScalarMemoryPointwise {
         INDArray normalizer = trace.state(from + 1, to + 1, N);
         INDArray inverseMask = null;
         if (mask != null) {
-            inverseMask = mask.rsub(1).reshape(mask.size(0), mask.size(1), 1, 1);
+            inverseMask = mask.rsub(1).reshape(mask.size(0), 1, mask.size(1), 1);
             normalizer = Nd4j.exec(new AddOp(normalizer, inverseMask, normalizer.ulike()))[0];
         }
-        long[] broadcastShape = {hidden.size(0), hidden.size(1), hidden.size(2), 1, hidden.size(3)};
+        long[] broadcastShape = {hidden.size(0), 1, hidden.size(1), hidden.size(2), hidden.size(3)};
         INDArray cellShare = outputGate.div(normalizer).reshape(broadcastShape);
         INDArray normalizerShare = hidden.div(normalizer).negi().reshape(broadcastShape);
         INDArray hiddenColumn = column(coef, IN_G);
@@ -107,7 +107,7 @@ final class ScalarMemoryPointwise {
         hidden.mul(outputGate.rsub(1), entry(coef, D_O, IN_G));
 
         if (mask != null) {
-            Nd4j.exec(new MulOp(coef, mask.reshape(mask.size(0), mask.size(1), 1, 1, 1, 1), coef));
+            Nd4j.exec(new MulOp(coef, mask.reshape(mask.size(0), 1, 1, 1, mask.size(1), 1), coef));
             addBroadcast(entry(coef, DC_PREV, IN_DC), inverseMask);
             addBroadcast(entry(coef, DN_PREV, IN_DN), inverseMask);
             addBroadcast(entry(coef, G_PASS, IN_G), inverseMask);
@@ -119,10 +119,10 @@ final class ScalarMemoryPointwise {
     }
 
     private static INDArray entry(INDArray coef, int row, int col) {
-        return coef.get(all(), all(), all(), point(row), point(col), all());
+        return coef.get(all(), point(col), point(row), all(), all(), all());
     }
 
     private static INDArray column(INDArray coef, int col) {
-        return coef.get(all(), all(), all(), all(), point(col), all());
+        return coef.get(all(), point(col), all(), all(), all(), all());
     }
 }

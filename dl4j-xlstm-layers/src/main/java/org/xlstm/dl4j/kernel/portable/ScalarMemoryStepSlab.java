@@ -2,7 +2,6 @@ package org.xlstm.dl4j.kernel.portable;
 
 import static org.nd4j.linalg.indexing.NDArrayIndex.all;
 import static org.nd4j.linalg.indexing.NDArrayIndex.interval;
-import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 import static org.xlstm.dl4j.kernel.portable.ScalarMemoryTrace.*;
 
 import org.nd4j.linalg.api.buffer.DataType;
@@ -10,8 +9,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One forward step's working slab [B, NH, 13, DH] (raw gates, activations, state) with every view the step
+ * One forward step's working slab [13, NH, B, DH] (raw gates, activations, state) with every view the step
  * needs created once: creating an ND4J view costs about as much as a small op, and a step needs ~25.
+ * Each view is a contiguous block.
  */
 final class ScalarMemoryStepSlab {
     final INDArray slab;
@@ -19,11 +19,9 @@ final class ScalarMemoryStepSlab {
     final INDArray rawI, rawF, rawZ, rawO;
     final INDArray inputGate, forgetGate, inputAndForget, cellInput, cellInputAndOne, outputGate;
     final INDArray state, cellAndNormalizer, cell, normalizer, hidden, stabilizer;
-    /** The hidden state as [NH, B, DH], the left operand of the per-head product with R. */
-    final INDArray hiddenByHead;
 
     ScalarMemoryStepSlab(DataType type, long batch, long heads, long headSize) {
-        slab = Nd4j.create(type, batch, heads, STEP_SLOTS, headSize);
+        slab = Nd4j.create(type, STEP_SLOTS, heads, batch, headSize);
         raw = range(RAW_AT, RAW_AT + 4);
         rawI = range(RAW_AT + I, RAW_AT + I + 1);
         rawF = range(RAW_AT + F, RAW_AT + F + 1);
@@ -42,10 +40,10 @@ final class ScalarMemoryStepSlab {
         normalizer = range(STATE_AT + N, STATE_AT + N + 1);
         hidden = range(STATE_AT + H, STATE_AT + H + 1);
         stabilizer = range(STATE_AT + M, STATE_AT + M + 1);
-        hiddenByHead = slab.get(all(), all(), point(STATE_AT + H), all()).permute(1, 0, 2);
     }
 
+    /** Slots [from, to) as [to-from, NH, B, DH]. */
     private INDArray range(int from, int to) {
-        return slab.get(all(), all(), interval(from, to), all());
+        return slab.get(interval(from, to), all(), all(), all());
     }
 }

@@ -28,8 +28,8 @@ class PortableScalarMemoryGradientTest {
     }
 
     @Test
-    void gradientsWithPaddingAndGivenState() {
-        INDArray mask = ScalarMemoryTestData.matrix(new double[][] {{0, 0, 1, 1, 1, 1}, {1, 1, 1, 1, 0, 0}},
+    void gradientsWithLeadingInnerAndTrailingPadding() {
+        INDArray mask = ScalarMemoryTestData.matrix(new double[][] {{0, 0, 1, 1, 1, 1}, {1, 1, 0, 1, 0, 0}},
                 DataType.DOUBLE);
         check(new ScalarMemoryTestData(13, B, T, NH, DH), true, mask);
     }
@@ -42,23 +42,28 @@ class PortableScalarMemoryGradientTest {
         Supplier<Double> loss = () -> kernel.forward(preact, r, mask, init).h.mul(w).sumNumber().doubleValue();
         ScalarMemoryGradients g = kernel.backward(kernel.forward(preact, r, mask, init), w);
 
-        assertMatches("dPreact", g.dPreact, preact, loss);
-        assertMatches("dRecurrent", g.dRecurrent, r, loss);
+        // every 5th entry (coprime to the 4 gates and 3 units) keeps the class fast yet reaches every gate
+        assertMatches("dPreact", g.dPreact, preact, loss, 5);
+        assertMatches("dRecurrent", g.dRecurrent, r, loss, 1);
         if (withInitial) {
             assertNotNull(g.dInitial);
-            assertMatches("dInitial.h", g.dInitial.h, init.h, loss);
-            assertMatches("dInitial.c", g.dInitial.c, init.c, loss);
-            assertMatches("dInitial.n", g.dInitial.n, init.n, loss);
-            assertMatches("dInitial.m", g.dInitial.m, init.m, loss);
+            assertMatches("dInitial.h", g.dInitial.h, init.h, loss, 1);
+            assertMatches("dInitial.c", g.dInitial.c, init.c, loss, 1);
+            assertMatches("dInitial.n", g.dInitial.n, init.n, loss, 1);
+            assertMatches("dInitial.m", g.dInitial.m, init.m, loss, 1);
         } else {
             assertNull(g.dInitial);
         }
     }
 
-    /** Perturbs every entry of {@code param} in place; the error is relative to the largest gradient. */
-    private static void assertMatches(String name, INDArray analytic, INDArray param, Supplier<Double> loss) {
-        INDArray numeric = analytic.ulike();
-        for (long i = 0; i < param.length(); i++) {
+    /**
+     * Perturbs every {@code stride}-th entry of {@code param} in place; the error is relative to the largest
+     * gradient.
+     */
+    private static void assertMatches(String name, INDArray analytic, INDArray param, Supplier<Double> loss,
+            int stride) {
+        INDArray numeric = analytic.dup();
+        for (long i = 0; i < param.length(); i += stride) {
             double v = param.getDouble(i);
             param.putScalar(i, v + EPS);
             double up = loss.get();

@@ -1,0 +1,36 @@
+package org.xlstm.samples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code xlstm} command line: runs official xLSTM checkpoints and the quick-start demo. */
+@Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
+        description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
+        subcommands = {ImportRunCommand.class, DemoCommand.class})
+public final class XlstmCli implements Runnable {
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with its one-line error reporting, as {@link #main} runs it. */
+    public static CommandLine commandLine() {
+        return new CommandLine(new XlstmCli()).setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("error: " + oneLine(e));
+            return 1;
+        });
+    }
+
+    private static String oneLine(Throwable e) {
+        String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        return message.replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: import-run or demo");
+    }
+}
