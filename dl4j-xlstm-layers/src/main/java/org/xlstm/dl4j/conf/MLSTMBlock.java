@@ -13,7 +13,7 @@ import lombok.EqualsAndHashCode;
 @EqualsAndHashCode(callSuper = true)
 public class MLSTMBlock extends MLSTMLayer {
     /** Name of the pre-norm weight in the parameter table. */
-    public static final String NORM_WEIGHT = "ln_w";
+    public static final String NORM_WEIGHT = "lnW";
 
     protected MLSTMBlock() {
         // for JSON

@@ -21,9 +21,9 @@ import lombok.Setter;
 @Setter
 @EqualsAndHashCode(callSuper = true)
 public class SLSTMBlock extends SLSTMLayer {
-    public static final String NORM_WEIGHT = "ln_w";
-    public static final String FFN_NORM_WEIGHT = "ffn_ln_w";
-    public static final String FFN_PREFIX = "ffn_";
+    public static final String NORM_WEIGHT = "lnW";
+    public static final String FFN_NORM_WEIGHT = "ffnLnW";
+    public static final String FFN_PREFIX = "ffn";
 
     protected double ffnProjFactor = 1.3;
     protected GatedFeedForwardModule.Activation ffnActivation = GatedFeedForwardModule.Activation.GELU;

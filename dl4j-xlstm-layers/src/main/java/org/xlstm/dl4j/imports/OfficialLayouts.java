@@ -22,30 +22,30 @@ public final class OfficialLayouts {
         List<ParameterMapping> list = new ArrayList<>();
         list.add(ParameterMapping.reshaped(prefix + "xlstm_norm.weight", MLSTMBlock.NORM_WEIGHT, new long[] {embedding}));
         String x = prefix + "xlstm.";
-        list.add(ParameterMapping.transposed(x + "proj_up.weight", "W_up"));
+        list.add(ParameterMapping.transposed(x + "proj_up.weight", "Wup"));
         if (bias) {
-            list.add(ParameterMapping.reshaped(x + "proj_up.bias", "b_up", new long[] {2 * inner}));
+            list.add(ParameterMapping.reshaped(x + "proj_up.bias", "bup", new long[] {2 * inner}));
         }
         if (convKernel > 0) {
-            list.add(conv(x + "conv1d.conv.weight", "conv_w", inner, convKernel));
-            list.add(ParameterMapping.reshaped(x + "conv1d.conv.bias", "conv_b", new long[] {inner}));
+            list.add(conv(x + "conv1d.conv.weight", "convW", inner, convKernel));
+            list.add(ParameterMapping.reshaped(x + "conv1d.conv.bias", "convB", new long[] {inner}));
         }
         for (String p : new String[] {"q", "k", "v"}) {
             // both layouts are [blocks, out, in]
-            list.add(new ParameterMapping(x + p + "_proj.weight", "W_" + p, a -> a, a -> a));
+            list.add(new ParameterMapping(x + p + "_proj.weight", "W" + p, a -> a, a -> a));
             if (bias) {
-                list.add(ParameterMapping.reshaped(x + p + "_proj.bias", "b_" + p, new long[] {inner}));
+                list.add(ParameterMapping.reshaped(x + p + "_proj.bias", "b" + p, new long[] {inner}));
             }
         }
         for (String gate : new String[] {"igate", "fgate"}) {
-            list.add(ParameterMapping.transposed(x + "mlstm_cell." + gate + ".weight", "W_" + gate));
-            list.add(ParameterMapping.reshaped(x + "mlstm_cell." + gate + ".bias", "b_" + gate, new long[] {heads}));
+            list.add(ParameterMapping.transposed(x + "mlstm_cell." + gate + ".weight", "W" + gate));
+            list.add(ParameterMapping.reshaped(x + "mlstm_cell." + gate + ".bias", "b" + gate, new long[] {heads}));
         }
-        list.add(ParameterMapping.reshaped(x + "mlstm_cell.outnorm.weight", "norm_w", new long[] {inner}));
+        list.add(ParameterMapping.reshaped(x + "mlstm_cell.outnorm.weight", "normW", new long[] {inner}));
         list.add(ParameterMapping.reshaped(x + "learnable_skip", "skip", new long[] {inner}));
-        list.add(ParameterMapping.transposed(x + "proj_down.weight", "W_down"));
+        list.add(ParameterMapping.transposed(x + "proj_down.weight", "Wdown"));
         if (bias) {
-            list.add(ParameterMapping.reshaped(x + "proj_down.bias", "b_down", new long[] {embedding}));
+            list.add(ParameterMapping.reshaped(x + "proj_down.bias", "bdown", new long[] {embedding}));
         }
         return list;
     }
@@ -61,23 +61,23 @@ public final class OfficialLayouts {
         list.add(ParameterMapping.reshaped(prefix + "xlstm_norm.weight", SLSTMBlock.NORM_WEIGHT, new long[] {embedding}));
         String x = prefix + "xlstm.";
         if (convKernel > 0) {
-            list.add(conv(x + "conv1d.conv.weight", "conv_w", embedding, convKernel));
-            list.add(ParameterMapping.reshaped(x + "conv1d.conv.bias", "conv_b", new long[] {embedding}));
+            list.add(conv(x + "conv1d.conv.weight", "convW", embedding, convKernel));
+            list.add(ParameterMapping.reshaped(x + "conv1d.conv.bias", "convB", new long[] {embedding}));
         }
         // The official module named "fgate" computes the INPUT gate and "igate" the FORGET gate.
-        list.add(new ParameterMapping(x + "fgate.weight", "W_i", a -> a, a -> a));
-        list.add(new ParameterMapping(x + "igate.weight", "W_f", a -> a, a -> a));
-        list.add(new ParameterMapping(x + "zgate.weight", "W_z", a -> a, a -> a));
-        list.add(new ParameterMapping(x + "ogate.weight", "W_o", a -> a, a -> a));
+        list.add(new ParameterMapping(x + "fgate.weight", "Wi", a -> a, a -> a));
+        list.add(new ParameterMapping(x + "igate.weight", "Wf", a -> a, a -> a));
+        list.add(new ParameterMapping(x + "zgate.weight", "Wz", a -> a, a -> a));
+        list.add(new ParameterMapping(x + "ogate.weight", "Wo", a -> a, a -> a));
         list.add(recurrentKernel(x + "slstm_cell._recurrent_kernel_", heads, dh, cudaLayout));
         list.add(gateBias(x + "slstm_cell._bias_", heads, dh, cudaLayout));
-        list.add(ParameterMapping.reshaped(x + "group_norm.weight", "gn_w", new long[] {embedding}));
+        list.add(ParameterMapping.reshaped(x + "group_norm.weight", "gnW", new long[] {embedding}));
         list.add(ParameterMapping.reshaped(prefix + "ffn_norm.weight", SLSTMBlock.FFN_NORM_WEIGHT, new long[] {embedding}));
-        list.add(ParameterMapping.transposed(prefix + "ffn.proj_up.weight", "ffn_W_up"));
-        list.add(ParameterMapping.transposed(prefix + "ffn.proj_down.weight", "ffn_W_down"));
+        list.add(ParameterMapping.transposed(prefix + "ffn.proj_up.weight", SLSTMBlock.FFN_PREFIX + "Wup"));
+        list.add(ParameterMapping.transposed(prefix + "ffn.proj_down.weight", SLSTMBlock.FFN_PREFIX + "Wdown"));
         if (bias) {
-            list.add(ParameterMapping.reshaped(prefix + "ffn.proj_up.bias", "ffn_b_up", new long[] {2 * ffnInner}));
-            list.add(ParameterMapping.reshaped(prefix + "ffn.proj_down.bias", "ffn_b_down", new long[] {embedding}));
+            list.add(ParameterMapping.reshaped(prefix + "ffn.proj_up.bias", SLSTMBlock.FFN_PREFIX + "bup", new long[] {2 * ffnInner}));
+            list.add(ParameterMapping.reshaped(prefix + "ffn.proj_down.bias", SLSTMBlock.FFN_PREFIX + "bdown", new long[] {embedding}));
         }
         return list;
     }

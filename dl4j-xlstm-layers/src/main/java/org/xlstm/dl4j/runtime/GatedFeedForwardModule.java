@@ -49,13 +49,13 @@ public final class GatedFeedForwardModule implements SequenceModule {
     @Override
     public List<ParamSpec> parameters() {
         List<ParamSpec> list = new ArrayList<>();
-        list.add(ParamSpec.weight(prefix + "W_up", OfficialInit.smallInit(size), size, 2 * inner));
+        list.add(ParamSpec.weight(prefix + "Wup", OfficialInit.smallInit(size), size, 2 * inner));
         if (bias) {
-            list.add(ParamSpec.bias(prefix + "b_up", OfficialInit.constant(0), 1, 2 * inner));
+            list.add(ParamSpec.bias(prefix + "bup", OfficialInit.constant(0), 1, 2 * inner));
         }
-        list.add(ParamSpec.weight(prefix + "W_down", OfficialInit.wangInit(size, numBlocks), inner, size));
+        list.add(ParamSpec.weight(prefix + "Wdown", OfficialInit.wangInit(size, numBlocks), inner, size));
         if (bias) {
-            list.add(ParamSpec.bias(prefix + "b_down", OfficialInit.constant(0), 1, size));
+            list.add(ParamSpec.bias(prefix + "bdown", OfficialInit.constant(0), 1, size));
         }
         return list;
     }
@@ -73,12 +73,12 @@ public final class GatedFeedForwardModule implements SequenceModule {
                                  boolean forBackward) {
         Cache c = new Cache();
         c.x2 = x.reshape(x.size(0) * x.size(1), size);
-        INDArray both = Linear.forward(c.x2, params.get(prefix + "W_up"), bias ? params.get(prefix + "b_up") : null);
+        INDArray both = Linear.forward(c.x2, params.get(prefix + "Wup"), bias ? params.get(prefix + "bup") : null);
         c.gate = both.get(NDArrayIndex.all(), NDArrayIndex.interval(0, inner)).dup('c');
         c.up = both.get(NDArrayIndex.all(), NDArrayIndex.interval(inner, 2 * inner)).dup('c');
         c.activated = activation == Activation.GELU ? Activations.gelu(c.gate) : Activations.silu(c.gate);
         c.product = c.activated.mul(c.up);
-        INDArray y = Linear.forward(c.product, params.get(prefix + "W_down"), bias ? params.get(prefix + "b_down") : null);
+        INDArray y = Linear.forward(c.product, params.get(prefix + "Wdown"), bias ? params.get(prefix + "bdown") : null);
         return new ModuleForward(y.reshape(x.shape()), Collections.emptyMap(), forBackward ? c : null);
     }
 
@@ -86,26 +86,26 @@ public final class GatedFeedForwardModule implements SequenceModule {
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> grads) {
         Cache c = (Cache) forward.cache;
-        INDArray dProduct = Linear.backward(c.product, params.get(prefix + "W_down"), dy.reshape(c.x2.size(0), size),
-                grads.get(prefix + "W_down"), bias ? grads.get(prefix + "b_down") : null);
+        INDArray dProduct = Linear.backward(c.product, params.get(prefix + "Wdown"), dy.reshape(c.x2.size(0), size),
+                grads.get(prefix + "Wdown"), bias ? grads.get(prefix + "bdown") : null);
         INDArray dUp = dProduct.mul(c.activated);
         INDArray dActivated = dProduct.muli(c.up);
         INDArray dGate = activation == Activation.GELU ? Activations.geluBackward(c.gate, dActivated)
                 : Activations.siluBackward(c.gate, dActivated);
         INDArray dBoth = org.nd4j.linalg.factory.Nd4j.concat(1, dGate, dUp);
-        INDArray dx = Linear.backward(c.x2, params.get(prefix + "W_up"), dBoth, grads.get(prefix + "W_up"),
-                bias ? grads.get(prefix + "b_up") : null);
+        INDArray dx = Linear.backward(c.x2, params.get(prefix + "Wup"), dBoth, grads.get(prefix + "Wup"),
+                bias ? grads.get(prefix + "bup") : null);
         return dx.reshape(dy.shape());
     }
 
     @Override
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
-        SDVariable both = GraphOps.linear(sd, x, params.get(prefix + "W_up"), bias ? params.get(prefix + "b_up") : null);
+        SDVariable both = GraphOps.linear(sd, x, params.get(prefix + "Wup"), bias ? params.get(prefix + "bup") : null);
         SDVariable gate = sd.stridedSlice(both, new long[] {0, 0, 0}, new long[] {0, 0, inner}, new long[] {1, 1, 1},
                 3, 3, 0, 0, 0);
         SDVariable up = sd.stridedSlice(both, new long[] {0, 0, inner}, new long[] {0, 0, 2 * inner},
                 new long[] {1, 1, 1}, 3, 3, 0, 0, 0);
         SDVariable act = activation == Activation.GELU ? GraphOps.gelu(sd, gate) : GraphOps.silu(sd, gate);
-        return GraphOps.linear(sd, act.mul(up), params.get(prefix + "W_down"), bias ? params.get(prefix + "b_down") : null);
+        return GraphOps.linear(sd, act.mul(up), params.get(prefix + "Wdown"), bias ? params.get(prefix + "bdown") : null);
     }
 }

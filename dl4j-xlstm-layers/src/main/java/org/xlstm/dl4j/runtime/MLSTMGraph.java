@@ -22,25 +22,25 @@ final class MLSTMGraph {
         long nh = s.heads;
         long dh = s.headSize();
         long blocks = d / s.qkvBlockSize;
-        SDVariable up = GraphOps.linear(sd, x, params.get(prefix + "W_up"), s.bias ? params.get(prefix + "b_up") : null);
+        SDVariable up = GraphOps.linear(sd, x, params.get(prefix + "Wup"), s.bias ? params.get(prefix + "bup") : null);
         SDVariable xm = sd.stridedSlice(up, new long[] {0, 0, 0}, new long[] {0, 0, d}, new long[] {1, 1, 1}, 3, 3, 0, 0, 0);
         SDVariable z = sd.stridedSlice(up, new long[] {0, 0, d}, new long[] {0, 0, 2 * d}, new long[] {1, 1, 1}, 3, 3, 0, 0, 0);
         SDVariable maskBt1 = mask == null ? null : sd.expandDims(mask, 2);
         if (maskBt1 != null) {
             xm = xm.mul(maskBt1);
         }
-        SDVariable convPre = s.convKernel > 0 ? GraphOps.causalConv(sd, xm, params.get(prefix + "conv_w"),
-                params.get(prefix + "conv_b"), s.convKernel) : xm;
+        SDVariable convPre = s.convKernel > 0 ? GraphOps.causalConv(sd, xm, params.get(prefix + "convW"),
+                params.get(prefix + "convB"), s.convKernel) : xm;
         SDVariable xc = GraphOps.silu(sd, convPre);
-        SDVariable q = GraphOps.blockDiagonal(sd, xc, params.get(prefix + "W_q"), s.bias ? params.get(prefix + "b_q") : null,
+        SDVariable q = GraphOps.blockDiagonal(sd, xc, params.get(prefix + "Wq"), s.bias ? params.get(prefix + "bq") : null,
                 blocks, s.qkvBlockSize, s.qkvBlockSize);
-        SDVariable k = GraphOps.blockDiagonal(sd, xc, params.get(prefix + "W_k"), s.bias ? params.get(prefix + "b_k") : null,
+        SDVariable k = GraphOps.blockDiagonal(sd, xc, params.get(prefix + "Wk"), s.bias ? params.get(prefix + "bk") : null,
                 blocks, s.qkvBlockSize, s.qkvBlockSize);
-        SDVariable v = GraphOps.blockDiagonal(sd, xm, params.get(prefix + "W_v"), s.bias ? params.get(prefix + "b_v") : null,
+        SDVariable v = GraphOps.blockDiagonal(sd, xm, params.get(prefix + "Wv"), s.bias ? params.get(prefix + "bv") : null,
                 blocks, s.qkvBlockSize, s.qkvBlockSize);
         SDVariable qkv = sd.concat(2, q, k, v);
-        SDVariable ig = GraphOps.linear(sd, qkv, params.get(prefix + "W_igate"), params.get(prefix + "b_igate"));
-        SDVariable fg = GraphOps.linear(sd, qkv, params.get(prefix + "W_fgate"), params.get(prefix + "b_fgate"));
+        SDVariable ig = GraphOps.linear(sd, qkv, params.get(prefix + "Wigate"), params.get(prefix + "bigate"));
+        SDVariable fg = GraphOps.linear(sd, qkv, params.get(prefix + "Wfgate"), params.get(prefix + "bfgate"));
 
         // [B, T, NH] -> [B, NH, T]; [B, T, D] -> [B, NH, T, DH]
         SDVariable logF = sd.nn().logSigmoid(fg).permute(0, 2, 1);
@@ -53,10 +53,10 @@ final class MLSTMGraph {
         SDVariable h = parallelCell(sd, heads(q, nh, dh), heads(k, nh, dh), heads(v, nh, dh), iPre, logF, dh);
         SDVariable hRows = GraphOps.reshapeTime(sd, h.permute(0, 2, 1, 3), x, d);
 
-        SDVariable normed = GraphOps.groupNorm(sd, hRows, params.get(prefix + "norm_w"), nh, d, MLSTMModule.NORM_EPS);
+        SDVariable normed = GraphOps.groupNorm(sd, hRows, params.get(prefix + "normW"), nh, d, MLSTMModule.NORM_EPS);
         SDVariable hSkip = normed.add(xc.mul(params.get(prefix + "skip").reshape(-1)));
         SDVariable out = hSkip.mul(GraphOps.silu(sd, z));
-        SDVariable y = GraphOps.linear(sd, out, params.get(prefix + "W_down"), s.bias ? params.get(prefix + "b_down") : null);
+        SDVariable y = GraphOps.linear(sd, out, params.get(prefix + "Wdown"), s.bias ? params.get(prefix + "bdown") : null);
         return maskBt1 == null ? y : y.mul(maskBt1);
     }
 

@@ -58,29 +58,29 @@ public final class MLSTMModule implements SequenceModule {
         long blocks = d / shape.qkvBlockSize;
         long bs = shape.qkvBlockSize;
         List<ParamSpec> list = new ArrayList<>();
-        list.add(ParamSpec.weight(p("W_up"), OfficialInit.smallInit(shape.nIn), shape.nIn, 2 * d));
+        list.add(ParamSpec.weight(p("Wup"), OfficialInit.smallInit(shape.nIn), shape.nIn, 2 * d));
         if (shape.bias) {
-            list.add(ParamSpec.bias(p("b_up"), OfficialInit.constant(0), 1, 2 * d));
+            list.add(ParamSpec.bias(p("bup"), OfficialInit.constant(0), 1, 2 * d));
         }
         if (shape.convKernel > 0) {
-            list.add(ParamSpec.weight(p("conv_w"), OfficialInit.convDefault(shape.convKernel), shape.convKernel, d));
-            list.add(ParamSpec.bias(p("conv_b"), OfficialInit.convDefault(shape.convKernel), 1, d));
+            list.add(ParamSpec.weight(p("convW"), OfficialInit.convDefault(shape.convKernel), shape.convKernel, d));
+            list.add(ParamSpec.bias(p("convB"), OfficialInit.convDefault(shape.convKernel), 1, d));
         }
         for (String name : new String[] {"q", "k", "v"}) {
-            list.add(ParamSpec.weight(p("W_" + name), OfficialInit.smallInit(shape.nIn), blocks, bs, bs));
+            list.add(ParamSpec.weight(p("W" + name), OfficialInit.smallInit(shape.nIn), blocks, bs, bs));
             if (shape.bias) {
-                list.add(ParamSpec.bias(p("b_" + name), OfficialInit.constant(0), 1, d));
+                list.add(ParamSpec.bias(p("b" + name), OfficialInit.constant(0), 1, d));
             }
         }
-        list.add(ParamSpec.weight(p("W_igate"), OfficialInit.constant(0), 3 * d, shape.heads));
-        list.add(ParamSpec.bias(p("b_igate"), OfficialInit.normal(0, 0.1), 1, shape.heads));
-        list.add(ParamSpec.weight(p("W_fgate"), OfficialInit.constant(0), 3 * d, shape.heads));
-        list.add(ParamSpec.bias(p("b_fgate"), OfficialInit.linspace(3.0, 6.0), 1, shape.heads));
+        list.add(ParamSpec.weight(p("Wigate"), OfficialInit.constant(0), 3 * d, shape.heads));
+        list.add(ParamSpec.bias(p("bigate"), OfficialInit.normal(0, 0.1), 1, shape.heads));
+        list.add(ParamSpec.weight(p("Wfgate"), OfficialInit.constant(0), 3 * d, shape.heads));
+        list.add(ParamSpec.bias(p("bfgate"), OfficialInit.linspace(3.0, 6.0), 1, shape.heads));
         list.add(ParamSpec.weight(p("skip"), OfficialInit.constant(1), 1, d));
-        list.add(ParamSpec.weight(p("norm_w"), OfficialInit.constant(0), 1, d));
-        list.add(ParamSpec.weight(p("W_down"), OfficialInit.wangInit(shape.nOut, shape.numBlocks), d, shape.nOut));
+        list.add(ParamSpec.weight(p("normW"), OfficialInit.constant(0), 1, d));
+        list.add(ParamSpec.weight(p("Wdown"), OfficialInit.wangInit(shape.nOut, shape.numBlocks), d, shape.nOut));
         if (shape.bias) {
-            list.add(ParamSpec.bias(p("b_down"), OfficialInit.constant(0), 1, shape.nOut));
+            list.add(ParamSpec.bias(p("bdown"), OfficialInit.constant(0), 1, shape.nOut));
         }
         return list;
     }
@@ -112,7 +112,7 @@ public final class MLSTMModule implements SequenceModule {
         Cache c = new Cache();
         c.mask = mask;
         c.x2 = x.reshape(b * t, shape.nIn);
-        INDArray up = Linear.forward(c.x2, params.get(p("W_up")), opt(params, "b_up"));
+        INDArray up = Linear.forward(c.x2, params.get(p("Wup")), opt(params, "bup"));
         c.xm = up.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c');
         c.z = up.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)).dup('c');
         INDArray maskColumn = mask == null ? null : mask.reshape(b * t, 1);
@@ -124,7 +124,7 @@ public final class MLSTMModule implements SequenceModule {
         Map<String, INDArray> finalState = new HashMap<>();
         if (shape.convKernel > 0) {
             c.history = state == null ? null : state.get(p("conv"));
-            c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get(p("conv_w")), params.get(p("conv_b")),
+            c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get(p("convW")), params.get(p("convB")),
                     c.history).reshape(b * t, d);
             if (shape.convKernel > 1) {
                 finalState.put(p("conv"), CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel));
@@ -133,12 +133,12 @@ public final class MLSTMModule implements SequenceModule {
             c.convPre = c.xm;
         }
         c.xc = Activations.silu(c.convPre);
-        INDArray q = BlockDiagonalLinear.forward(c.xc, params.get(p("W_q")), opt(params, "b_q"));
-        INDArray k = BlockDiagonalLinear.forward(c.xc, params.get(p("W_k")), opt(params, "b_k"));
-        INDArray v = BlockDiagonalLinear.forward(c.xm, params.get(p("W_v")), opt(params, "b_v"));
+        INDArray q = BlockDiagonalLinear.forward(c.xc, params.get(p("Wq")), opt(params, "bq"));
+        INDArray k = BlockDiagonalLinear.forward(c.xc, params.get(p("Wk")), opt(params, "bk"));
+        INDArray v = BlockDiagonalLinear.forward(c.xm, params.get(p("Wv")), opt(params, "bv"));
         c.qkv = Nd4j.concat(1, q, k, v);
-        INDArray ig = Linear.forward(c.qkv, params.get(p("W_igate")), params.get(p("b_igate")));
-        INDArray fg = Linear.forward(c.qkv, params.get(p("W_fgate")), params.get(p("b_fgate")));
+        INDArray ig = Linear.forward(c.qkv, params.get(p("Wigate")), params.get(p("bigate")));
+        INDArray fg = Linear.forward(c.qkv, params.get(p("Wfgate")), params.get(p("bfgate")));
 
         MatrixMemoryKernel kernel = KernelRegistry.matrixMemory();
         MatrixMemoryState initial = cellState(state);
@@ -162,11 +162,11 @@ public final class MLSTMModule implements SequenceModule {
         finalState.put(p("n"), cellFinal.n);
         finalState.put(p("m"), cellFinal.m);
 
-        INDArray normed = GroupNorm.forward(c.hCell, params.get(p("norm_w")), shape.heads, NORM_EPS);
+        INDArray normed = GroupNorm.forward(c.hCell, params.get(p("normW")), shape.heads, NORM_EPS);
         c.hSkip = normed.addi(c.xc.mulRowVector(params.get(p("skip"))));
         c.siluZ = Activations.silu(c.z);
         c.hOut = c.hSkip.mul(c.siluZ);
-        INDArray y = Linear.forward(c.hOut, params.get(p("W_down")), opt(params, "b_down"));
+        INDArray y = Linear.forward(c.hOut, params.get(p("Wdown")), opt(params, "bdown"));
         if (maskColumn != null) {
             y.muliColumnVector(maskColumn);
         }
@@ -185,34 +185,34 @@ public final class MLSTMModule implements SequenceModule {
         if (maskColumn != null) {
             dy2.muliColumnVector(maskColumn);
         }
-        INDArray dhOut = Linear.backward(c.hOut, params.get(p("W_down")), dy2, grads.get(p("W_down")),
-                opt(grads, "b_down"));
+        INDArray dhOut = Linear.backward(c.hOut, params.get(p("Wdown")), dy2, grads.get(p("Wdown")),
+                opt(grads, "bdown"));
         INDArray dhSkip = dhOut.mul(c.siluZ);
         INDArray dz = Activations.siluBackward(c.z, dhOut.muli(c.hSkip));
         grads.get(p("skip")).assign(dhSkip.mul(c.xc).sum(true, 0));
         INDArray dxc = dhSkip.mulRowVector(params.get(p("skip")));
-        INDArray dhCell = GroupNorm.backward(c.hCell, params.get(p("norm_w")), shape.heads, NORM_EPS, dhSkip,
-                grads.get(p("norm_w")));
+        INDArray dhCell = GroupNorm.backward(c.hCell, params.get(p("normW")), shape.heads, NORM_EPS, dhSkip,
+                grads.get(p("normW")));
 
         MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(dhCell, b, t));
         INDArray dIg = fromGateHeads(g.dIgate, b, t);
         INDArray dFg = fromGateHeads(g.dFgate, b, t);
-        INDArray dqkv = Linear.backward(c.qkv, params.get(p("W_igate")), dIg, grads.get(p("W_igate")),
-                grads.get(p("b_igate")));
-        dqkv.addi(Linear.backward(c.qkv, params.get(p("W_fgate")), dFg, grads.get(p("W_fgate")),
-                grads.get(p("b_fgate"))));
+        INDArray dqkv = Linear.backward(c.qkv, params.get(p("Wigate")), dIg, grads.get(p("Wigate")),
+                grads.get(p("bigate")));
+        dqkv.addi(Linear.backward(c.qkv, params.get(p("Wfgate")), dFg, grads.get(p("Wfgate")),
+                grads.get(p("bfgate"))));
         INDArray dq = fromHeads(g.dq, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)));
         INDArray dk = fromHeads(g.dk, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)));
         INDArray dv = fromHeads(g.dv, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * d, 3 * d)));
 
-        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("W_q")), dq, grads.get(p("W_q")), opt(grads, "b_q")));
-        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("W_k")), dk, grads.get(p("W_k")), opt(grads, "b_k")));
-        INDArray dxm = BlockDiagonalLinear.backward(c.xm, params.get(p("W_v")), dv, grads.get(p("W_v")),
-                opt(grads, "b_v"));
+        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("Wq")), dq, grads.get(p("Wq")), opt(grads, "bq")));
+        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("Wk")), dk, grads.get(p("Wk")), opt(grads, "bk")));
+        INDArray dxm = BlockDiagonalLinear.backward(c.xm, params.get(p("Wv")), dv, grads.get(p("Wv")),
+                opt(grads, "bv"));
         INDArray dConvPre = Activations.siluBackward(c.convPre, dxc);
         if (shape.convKernel > 0) {
-            dxm.addi(CausalDepthwiseConv.backward(c.xm3, params.get(p("conv_w")), c.history,
-                    dConvPre.reshape(b, t, d), grads.get(p("conv_w")), grads.get(p("conv_b"))).reshape(b * t, d));
+            dxm.addi(CausalDepthwiseConv.backward(c.xm3, params.get(p("convW")), c.history,
+                    dConvPre.reshape(b, t, d), grads.get(p("convW")), grads.get(p("convB"))).reshape(b * t, d));
         } else {
             dxm.addi(dConvPre);
         }
@@ -220,7 +220,7 @@ public final class MLSTMModule implements SequenceModule {
             dxm.muliColumnVector(maskColumn);
         }
         INDArray dUp = Nd4j.concat(1, dxm, dz);
-        INDArray dx2 = Linear.backward(c.x2, params.get(p("W_up")), dUp, grads.get(p("W_up")), opt(grads, "b_up"));
+        INDArray dx2 = Linear.backward(c.x2, params.get(p("Wup")), dUp, grads.get(p("Wup")), opt(grads, "bup"));
         return dx2.reshape(b, t, shape.nIn);
     }
 

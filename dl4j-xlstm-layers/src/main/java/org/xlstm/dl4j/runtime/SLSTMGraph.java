@@ -29,10 +29,10 @@ final class SLSTMGraph {
         SDVariable xc = x;
         if (s.convKernel > 0) {
             SDVariable xm = maskBt1 == null ? x : x.mul(maskBt1);
-            xc = GraphOps.silu(sd, GraphOps.causalConv(sd, xm, params.get("conv_w"), params.get("conv_b"), s.convKernel));
+            xc = GraphOps.silu(sd, GraphOps.causalConv(sd, xm, params.get("convW"), params.get("convB"), s.convKernel));
         }
-        SDVariable[] pre = {project(sd, s, xc, params.get("W_i")), project(sd, s, xc, params.get("W_f")),
-                project(sd, s, x, params.get("W_z")), project(sd, s, x, params.get("W_o"))};
+        SDVariable[] pre = {project(sd, s, xc, params.get("Wi")), project(sd, s, xc, params.get("Wf")),
+                project(sd, s, x, params.get("Wz")), project(sd, s, x, params.get("Wo"))};
         SDVariable bias = params.get("b").reshape(s.heads, 4, dh);
         SDVariable recurrent = params.get("R").reshape(s.heads, dh, 4 * dh);
 
@@ -101,7 +101,7 @@ final class SLSTMGraph {
             m = mNew;
         }
         SDVariable hs = sd.concat(1, outputs.toArray(new SDVariable[0]));
-        SDVariable y = GraphOps.groupNorm(sd, hs, params.get("gn_w"), s.heads, d, MLSTMModule.NORM_EPS);
+        SDVariable y = GraphOps.groupNorm(sd, hs, params.get("gnW"), s.heads, d, MLSTMModule.NORM_EPS);
         return maskBt1 == null ? y : y.mul(maskBt1);
     }
 

@@ -52,17 +52,17 @@ public final class SLSTMModule implements SequenceModule {
         long dh = shape.headSize();
         List<ParamSpec> list = new ArrayList<>();
         if (shape.convKernel > 0) {
-            list.add(ParamSpec.weight("conv_w", OfficialInit.convDefault(shape.convKernel), shape.convKernel, shape.nIn));
-            list.add(ParamSpec.bias("conv_b", OfficialInit.convDefault(shape.convKernel), 1, shape.nIn));
+            list.add(ParamSpec.weight("convW", OfficialInit.convDefault(shape.convKernel), shape.convKernel, shape.nIn));
+            list.add(ParamSpec.bias("convB", OfficialInit.convDefault(shape.convKernel), 1, shape.nIn));
         }
         for (String gate : GATES) {
             long[] wShape = shape.headwise ? new long[] {shape.heads, dh, dh} : new long[] {shape.nIn, d};
-            list.add(ParamSpec.weight("W_" + gate, OfficialInit.smallInit(shape.nIn), wShape));
+            list.add(ParamSpec.weight("W" + gate, OfficialInit.smallInit(shape.nIn), wShape));
         }
         list.add(ParamSpec.weight("R", OfficialInit.constant(0), shape.heads, dh, 4, dh));
         list.add(ParamSpec.bias("b", view -> shape.biasInit.initialize(view, shape.heads, dh, shape.blockIndex,
                 shape.numBlocks), 1, 4 * d));
-        list.add(ParamSpec.weight("gn_w", OfficialInit.constant(0), 1, d));
+        list.add(ParamSpec.weight("gnW", OfficialInit.constant(0), 1, d));
         return list;
     }
 
@@ -93,7 +93,7 @@ public final class SLSTMModule implements SequenceModule {
             INDArray xm = maskColumn == null ? c.x2 : c.x2.mulColumnVector(maskColumn);
             c.xm3 = xm.reshape(b, t, shape.nIn);
             c.history = state == null ? null : state.get("conv");
-            c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get("conv_w"), params.get("conv_b"), c.history)
+            c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get("convW"), params.get("convB"), c.history)
                     .reshape(b * t, shape.nIn);
             if (shape.convKernel > 1) {
                 finalState.put("conv", CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel));
@@ -102,8 +102,8 @@ public final class SLSTMModule implements SequenceModule {
         } else {
             c.xc = c.x2;
         }
-        INDArray[] gatePre = {project(c.xc, params.get("W_i")), project(c.xc, params.get("W_f")),
-                project(c.x2, params.get("W_z")), project(c.x2, params.get("W_o"))};
+        INDArray[] gatePre = {project(c.xc, params.get("Wi")), project(c.xc, params.get("Wf")),
+                project(c.x2, params.get("Wz")), project(c.x2, params.get("Wo"))};
         INDArray preact = Nd4j.createUninitialized(x.dataType(), b, t, shape.heads, 4, shape.headSize());
         for (int g = 0; g < 4; g++) {
             preact.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.point(g),
@@ -130,7 +130,7 @@ public final class SLSTMModule implements SequenceModule {
         finalState.put("c", cellFinal.c);
         finalState.put("n", cellFinal.n);
         finalState.put("m", cellFinal.m);
-        INDArray y = GroupNorm.forward(c.h2, params.get("gn_w"), shape.heads, MLSTMModule.NORM_EPS);
+        INDArray y = GroupNorm.forward(c.h2, params.get("gnW"), shape.heads, MLSTMModule.NORM_EPS);
         if (maskColumn != null) {
             y.muliColumnVector(maskColumn);
         }
@@ -149,8 +149,8 @@ public final class SLSTMModule implements SequenceModule {
         if (maskColumn != null) {
             dy2.muliColumnVector(maskColumn);
         }
-        INDArray dh = GroupNorm.backward(c.h2, params.get("gn_w"), shape.heads, MLSTMModule.NORM_EPS, dy2,
-                grads.get("gn_w"));
+        INDArray dh = GroupNorm.backward(c.h2, params.get("gnW"), shape.heads, MLSTMModule.NORM_EPS, dy2,
+                grads.get("gnW"));
         ScalarMemoryGradients g = KernelRegistry.scalarMemory().backward(c.cell, dh.reshape(b, t, d));
         grads.get("R").assign(g.dRecurrent);
         grads.get("b").assign(g.dPreact.sum(0, 1).reshape(1, 4 * d));
@@ -159,14 +159,14 @@ public final class SLSTMModule implements SequenceModule {
             dGate[gate] = g.dPreact.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.all(),
                     NDArrayIndex.point(gate), NDArrayIndex.all()).dup('c').reshape(b * t, d);
         }
-        INDArray dxc = projectBackward(c.xc, params.get("W_i"), dGate[0], grads.get("W_i"));
-        dxc.addi(projectBackward(c.xc, params.get("W_f"), dGate[1], grads.get("W_f")));
-        INDArray dx2 = projectBackward(c.x2, params.get("W_z"), dGate[2], grads.get("W_z"));
-        dx2.addi(projectBackward(c.x2, params.get("W_o"), dGate[3], grads.get("W_o")));
+        INDArray dxc = projectBackward(c.xc, params.get("Wi"), dGate[0], grads.get("Wi"));
+        dxc.addi(projectBackward(c.xc, params.get("Wf"), dGate[1], grads.get("Wf")));
+        INDArray dx2 = projectBackward(c.x2, params.get("Wz"), dGate[2], grads.get("Wz"));
+        dx2.addi(projectBackward(c.x2, params.get("Wo"), dGate[3], grads.get("Wo")));
         if (shape.convKernel > 0) {
             INDArray dConvPre = Activations.siluBackward(c.convPre, dxc).reshape(b, t, shape.nIn);
-            INDArray dxm = CausalDepthwiseConv.backward(c.xm3, params.get("conv_w"), c.history, dConvPre,
-                    grads.get("conv_w"), grads.get("conv_b")).reshape(b * t, shape.nIn);
+            INDArray dxm = CausalDepthwiseConv.backward(c.xm3, params.get("convW"), c.history, dConvPre,
+                    grads.get("convW"), grads.get("convB")).reshape(b * t, shape.nIn);
             if (maskColumn != null) {
                 dxm.muliColumnVector(maskColumn);
             }

@@ -71,9 +71,9 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
-        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
         ModuleForward result;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             result = module.forward(params, x, moduleMask(x), previousState, false);
             previousState = detached(result.finalState);
         }
@@ -85,9 +85,11 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
                              LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
         ModuleForward result;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            // the module layout copy of the input is kept in the forward cache: it must live outside DL4J's
+            // workspaces like the rest of the cache
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             result = module.forward(params, x, moduleMask(x), initialState, training);
             if (storeLastForTBPTT) {
                 tbpttState = detached(result.finalState);
