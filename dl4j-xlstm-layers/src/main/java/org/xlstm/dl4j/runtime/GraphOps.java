@@ -13,9 +13,13 @@ public final class GraphOps {
     private GraphOps() {
     }
 
-    /** x [B, T, in] times w [in, out] (plus b [1, out]). */
+    /**
+     * x [B, T, in] times w [in, out] (plus b [1, out]), as a matrix product over B*T rows: M2.1's tensorMmul
+     * backprop fails on this case ("dimensions at given axes ... must be the same").
+     */
     public static SDVariable linear(SameDiff sd, SDVariable x, SDVariable w, SDVariable b) {
-        SDVariable y = sd.tensorMmul(x, w, new int[] {2}, new int[] {0});
+        long[] wShape = w.getShape();
+        SDVariable y = reshapeTime(sd, sd.mmul(x.reshape(-1, wShape[0]), w), x, wShape[1]);
         return b == null ? y : y.add(b.reshape(-1));
     }
 

@@ -4,6 +4,7 @@ import java.util.Map;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ops.impl.controlflow.compat.StopGradient;
 
 /**
  * The mLSTM layer as a SameDiff graph, with the cell in its parallel (quadratic in T) form: the independent
@@ -70,7 +71,10 @@ final class MLSTMGraph {
 
     /**
      * h_t = sum_s S_ts v_s / (max(|sum_s S_ts|, exp(-m_t)) + 1e-6) with S = (Q K^T / sqrt(DH)) * exp(log D - m),
-     * log D_ts = F_t - F_s + i_s for s <= t, m_t = max_s log D_ts.
+     * log D_ts = F_t - F_s + i_s for s <= t, m_t = max(F_t, max_s log D_ts). F_t is the zero initial state's
+     * log weight: with it, m_t is the stabilizer of the recurrent and chunkwise forms (so the floor and the
+     * 1e-6 agree with them), and it stays finite on steps with no real step before them (masked prefix),
+     * where exp(-m) would otherwise overflow and give NaN gradients.
      */
     private static SDVariable parallelCell(SameDiff sd, SDVariable q, SDVariable k, SDVariable v, SDVariable iPre,
                                            SDVariable logF, long dh) {
@@ -78,7 +82,10 @@ final class MLSTMGraph {
         SDVariable logD = sd.expandDims(cumulative, 3).sub(sd.expandDims(cumulative, 2)).add(sd.expandDims(iPre, 2));
         SDVariable causal = GraphOps.lowerTriangle(sd, iPre);
         logD = logD.mul(causal).add(causal.sub(1.0).mul(-MASKED_GATE));
-        SDVariable m = sd.max(logD, true, 3);
+        // the stabilizer is a constant for differentiation, as in the runtime and the official kernels; through
+        // the 1e-6 in the normalizer it would otherwise add a ~1e-6 relative term to the gate gradients
+        SDVariable m = new StopGradient(sd, sd.math().max(sd.max(logD, true, 3), sd.expandDims(cumulative, 3)))
+                .outputVariable();
         SDVariable decay = sd.math().exp(logD.sub(m));
         SDVariable scores = sd.mmul(q, k, false, true, false).div(Math.sqrt(dh)).mul(decay);
         SDVariable normalizer = sd.math().max(sd.math().abs(scores.sum(true, 3)), sd.math().exp(m.neg())).add(1e-6);

@@ -16,6 +16,10 @@ public final class ParamSpec {
     private final Consumer<INDArray> initializer;
 
     private ParamSpec(String name, long[] shape, boolean bias, Consumer<INDArray> initializer) {
+        if (name.indexOf('_') >= 0) {
+            // DL4J keys gradients "<layer>_<param>" and its updaters split them at the last '_'
+            throw new IllegalArgumentException("Parameter name '" + name + "' must not contain '_'");
+        }
         this.name = name;
         this.shape = shape;
         this.bias = bias;

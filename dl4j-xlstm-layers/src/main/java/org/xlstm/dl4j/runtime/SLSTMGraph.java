@@ -18,7 +18,12 @@ final class SLSTMGraph {
 
     static SDVariable define(SameDiff sd, SLSTMShape s, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
         long[] xShape = x.getShape();
-        if (xShape == null || xShape.length != 3 || xShape[1] <= 0) {
+        if (xShape == null) {
+            // op outputs (the permuted layer input, the block's pre-norm) have no static shape in M2.1:
+            // evaluate it, which needs the input to be a variable or constant rather than a placeholder
+            xShape = x.shape().eval().toLongVector();
+        }
+        if (xShape.length != 3 || xShape[1] <= 0) {
             throw new IllegalArgumentException("SLSTM graph: the time length must be known when the graph is defined;"
                     + " got input shape " + java.util.Arrays.toString(xShape));
         }
@@ -45,9 +50,7 @@ final class SLSTMGraph {
             // gate pre-activations of step t: [B, NH, 4, DH]
             SDVariable[] gates = new SDVariable[4];
             for (int g = 0; g < 4; g++) {
-                SDVariable step = sd.stridedSlice(pre[g], new long[] {0, t, 0}, new long[] {0, t + 1, 0},
-                        new long[] {1, 1, 1}, 5, 5, 0, 0, 2);
-                gates[g] = step.reshape(-1, s.heads, 1, dh);
+                gates[g] = sd.slice(pre[g], new int[] {0, t, 0}, -1, 1, -1).reshape(-1, s.heads, 1, dh);
             }
             SDVariable raw = sd.concat(2, gates).add(bias);
             if (h != null) {
@@ -55,10 +58,10 @@ final class SLSTMGraph {
                 SDVariable mixed = sd.mmul(byHead, recurrent).permute(1, 0, 2).reshape(-1, s.heads, 4, dh);
                 raw = raw.add(mixed);
             }
-            SDVariable iRaw = gateSlice(sd, raw, 0);
-            SDVariable fRaw = gateSlice(sd, raw, 1);
-            SDVariable zRaw = gateSlice(sd, raw, 2);
-            SDVariable oRaw = gateSlice(sd, raw, 3);
+            SDVariable iRaw = gateSlice(sd, raw, 0, s.heads, dh);
+            SDVariable fRaw = gateSlice(sd, raw, 1, s.heads, dh);
+            SDVariable zRaw = gateSlice(sd, raw, 2, s.heads, dh);
+            SDVariable oRaw = gateSlice(sd, raw, 3, s.heads, dh);
             SDVariable cNew;
             SDVariable nNew;
             SDVariable mNew;
@@ -77,8 +80,7 @@ final class SLSTMGraph {
             }
             SDVariable hNew = sd.nn().sigmoid(oRaw).mul(cNew).div(nNew);
             if (mask != null) {
-                SDVariable keep = sd.stridedSlice(mask, new long[] {0, t}, new long[] {0, t + 1}, new long[] {1, 1},
-                        1, 1, 0, 0, 2).reshape(-1, 1, 1);
+                SDVariable keep = sd.slice(mask, new int[] {0, t}, -1, 1).reshape(-1, 1, 1);
                 if (h != null) {
                     SDVariable drop = keep.rsub(1.0);
                     cNew = cNew.mul(keep).add(c.mul(drop));
@@ -105,9 +107,9 @@ final class SLSTMGraph {
         return maskBt1 == null ? y : y.mul(maskBt1);
     }
 
-    private static SDVariable gateSlice(SameDiff sd, SDVariable raw, int gate) {
-        return sd.stridedSlice(raw, new long[] {0, 0, gate, 0}, new long[] {0, 0, gate + 1, 0},
-                new long[] {1, 1, 1, 1}, 11, 11, 0, 0, 4);
+    /** Gate {@code gate} of raw [B, NH, 4, DH] as [B, NH, DH] (slice: M2.1's strided_slice_bp fails here). */
+    private static SDVariable gateSlice(SameDiff sd, SDVariable raw, int gate, long heads, long dh) {
+        return sd.slice(raw, new int[] {0, 0, gate, 0}, -1, -1, 1, -1).reshape(-1, heads, dh);
     }
 
     private static SDVariable project(SameDiff sd, SLSTMShape s, SDVariable x, SDVariable w) {
