@@ -22,7 +22,10 @@ import org.xlstm.dl4j.conf.XlstmLayerConfig;
 class GradientCheckTest {
     private static final int MINIBATCH = 3;
     private static final int TIME = 6;
-    /** Entries checked per parameter array (spread over the array by DL4J): every parameter is covered. */
+    /**
+     * MultiLayerNetwork checks: entries per parameter array, spread over the array by DL4J, so every parameter
+     * array is covered. M2.1's ComputationGraph check has no subset option and checks every entry.
+     */
     private static final int MAX_PER_PARAM = 16;
 
     @BeforeEach
