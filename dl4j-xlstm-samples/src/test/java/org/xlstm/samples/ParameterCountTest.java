@@ -1,8 +1,6 @@
 package org.xlstm.samples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -39,15 +37,13 @@ class ParameterCountTest {
         assertEquals(163_690_928L, countFromConfiguration(config));
     }
 
-    /** Tying is not supported: the builder refuses it, and the untied model matches the official untied count. */
+    /** The tied model (one layer holding embedding, blocks, norm and head) counts the shared weight once. */
     @Test
-    void mlstm12BlocksTiedIsRefusedUntiedMatches() {
+    void mlstm12BlocksTiedAndUntied() {
         String common = "{" + BLOCKS + " \"num_blocks\": 12, \"slstm_at\": [], \"tie_weights\": ";
         XlstmLmConfig tied = XlstmLmConfig.fromJson(common + "true}");
         assertEquals(81_903_456L, OfficialParameterCount.of(tied));
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
-                () -> XlstmLanguageModel.layers(tied));
-        assertTrue(e.getMessage().contains("tie_weights=true is not supported"), e.getMessage());
+        assertEquals(81_903_456L, countFromConfiguration(tied));
 
         XlstmLmConfig untied = XlstmLmConfig.fromJson(common + "false}");
         long untiedCount = 81_903_456L + 50_304L * 768;

@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.deeplearning4j.nn.api.Layer;
-import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
@@ -59,14 +58,16 @@ public final class OfficialModelRunner {
         boolean cuda = isCudaLayout(weights, config.getSlstm());
         NeuralNetConfiguration.ListBuilder list = base(type).list();
         MultiLayerNetwork net = new MultiLayerNetwork(XlstmStack.addTo(list, config, RNNFormat.NCW).build());
-        return load(net, XlstmStack.officialMappings(config, "", cuda), weights, cuda, config.getEmbeddingDim(), 0);
+        return load(net, XlstmStack.officialMappings(config, "", cuda), weights, cuda, config.getEmbeddingDim());
     }
 
-    /** The language model of {@code config} (untied head) with {@code weights} loaded. */
+    /** The language model of {@code config} (tied or untied head) with {@code weights} loaded. */
     public static OfficialModelRunner forLanguageModel(XlstmLmConfig config, SafetensorsFile weights, DataType type) {
         boolean cuda = isCudaLayout(weights, config.getStack().getSlstm());
-        MultiLayerConfiguration conf = XlstmLanguageModel.configuration(base(type), config);
-        return load(new MultiLayerNetwork(conf), XlstmLanguageModel.officialMappings(config, cuda), weights, cuda, 0,
+        MultiLayerNetwork net = new MultiLayerNetwork(XlstmLanguageModel.configuration(base(type), config));
+        net.init();
+        XlstmLanguageModel.loadOfficial(config, cuda, weights, paramTables(net));
+        return new OfficialModelRunner(net, XlstmLanguageModel.officialMappings(config, cuda), cuda, 0,
                 config.getVocabSize());
     }
 
@@ -88,14 +89,18 @@ public final class OfficialModelRunner {
     }
 
     private static OfficialModelRunner load(MultiLayerNetwork net, List<List<ParameterMapping>> mappings,
-                                            SafetensorsFile weights, boolean cuda, int inputFeatures, int vocab) {
+                                            SafetensorsFile weights, boolean cuda, int inputFeatures) {
         net.init();
+        OfficialWeightImporter.load(weights, paramTables(net), mappings, Collections.emptySet());
+        return new OfficialModelRunner(net, mappings, cuda, inputFeatures, 0);
+    }
+
+    private static List<Map<String, INDArray>> paramTables(MultiLayerNetwork net) {
         List<Map<String, INDArray>> tables = new ArrayList<>();
         for (Layer layer : net.getLayers()) {
             tables.add(layer.paramTable());
         }
-        OfficialWeightImporter.load(weights, tables, mappings, Collections.emptySet());
-        return new OfficialModelRunner(net, mappings, cuda, inputFeatures, vocab);
+        return tables;
     }
 
     public MultiLayerNetwork network() {

@@ -1,7 +1,10 @@
 package org.xlstm.dl4j.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
@@ -12,18 +15,25 @@ import org.deeplearning4j.nn.conf.layers.Layer;
 import org.deeplearning4j.nn.conf.layers.recurrent.TimeDistributed;
 import org.deeplearning4j.nn.params.DefaultParamInitializer;
 import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.conf.TiedLanguageModelLayer;
+import org.xlstm.dl4j.imports.OfficialWeightImporter;
 import org.xlstm.dl4j.imports.ParameterMapping;
+import org.xlstm.dl4j.imports.SafetensorsFile;
+import org.xlstm.dl4j.imports.WeightFileException;
 import org.xlstm.dl4j.imports.XlstmLmConfig;
+import org.xlstm.dl4j.runtime.ScopedModule;
 
 /**
  * The official {@code xLSTMLMModel} as DL4J layers: token embedding, the block stack (whose post-blocks norm
  * is the final LayerNorm), and a linear head without bias producing the logits, all in NCW order. The input
  * is token ids {@code [B, S]}; the output is logits {@code [B, V, S]}.
  *
- * <p>The head is a time-distributed dense layer (identity activation), so the network's output is the
- * logits themselves; train it with a loss applied outside the network or replace the last layer by an
- * {@code RnnOutputLayer} for {@code fit()}. Tied embedding/head weights are not supported: DL4J layers cannot
- * share one parameter array.
+ * <p>Untied ({@code tie_weights=false}), the head is a time-distributed dense layer (identity activation)
+ * after an {@code EmbeddingSequenceLayer} and the stack's layers. Tied, DL4J layers cannot share one parameter
+ * array, so the whole model is one {@link TiedLanguageModelLayer} whose head uses the transposed embedding.
+ * Either way the network's output is the logits themselves: add an {@code RnnLossLayer} (softmax, MCXENT) for
+ * {@code fit()}, or apply a loss outside the network.
  */
 public final class XlstmLanguageModel {
 
@@ -37,10 +47,13 @@ public final class XlstmLanguageModel {
     private XlstmLanguageModel() {
     }
 
-    /** The layers in order: embedding, the stack's layers, the head. */
+    /** The layers in order: embedding, the stack's layers, the head; tied, the one model layer. */
     public static List<Layer> layers(XlstmLmConfig config) {
-        requireUntied(config);
         int e = config.getStack().getEmbeddingDim();
+        if (config.isTieWeights()) {
+            return List.of(new TiedLanguageModelLayer.Builder().vocabSize(config.getVocabSize())
+                    .body(XlstmStack.layers(config.getStack(), RNNFormat.NCW)).name("xlstm_lm").build());
+        }
         List<Layer> layers = new ArrayList<>();
         layers.add(new EmbeddingSequenceLayer.Builder().nIn(config.getVocabSize()).nOut(e).hasBias(false)
                 .activation(Activation.IDENTITY).inferInputLength(true).outputDataFormat(RNNFormat.NCW)
@@ -63,22 +76,60 @@ public final class XlstmLanguageModel {
         return list.build();
     }
 
-    /** For each layer of {@link #layers}, how the official state_dict entries map onto its parameters. */
+    /**
+     * For each layer of {@link #layers}, how the official state_dict entries map onto its parameters. Tied, the
+     * shared weight is {@link #EMBEDDING_WEIGHT} (the name PyTorch's {@code named_parameters} reports for it).
+     */
     public static List<List<ParameterMapping>> officialMappings(XlstmLmConfig config, boolean cudaLayout) {
-        requireUntied(config);
         long[] official = {config.getVocabSize(), config.getStack().getEmbeddingDim()};
+        List<List<ParameterMapping>> stack = XlstmStack.officialMappings(config.getStack(), STACK_PREFIX, cudaLayout);
+        if (config.isTieWeights()) {
+            List<ParameterMapping> model = new ArrayList<>();
+            model.add(ParameterMapping.reshaped(EMBEDDING_WEIGHT, TiedLanguageModelLayer.EMBEDDING, official));
+            for (int i = 0; i < stack.size(); i++) {
+                String scope = TiedLanguageModelLayer.bodyScope(i);
+                for (ParameterMapping m : stack.get(i)) {
+                    model.add(new ParameterMapping(m.officialName(), ScopedModule.scopedName(scope, m.ourName()),
+                            m::toOurs, m::toOfficial));
+                }
+            }
+            return List.of(model);
+        }
         List<List<ParameterMapping>> all = new ArrayList<>();
         all.add(List.of(ParameterMapping.reshaped(EMBEDDING_WEIGHT, DefaultParamInitializer.WEIGHT_KEY, official)));
-        all.addAll(XlstmStack.officialMappings(config.getStack(), STACK_PREFIX, cudaLayout));
+        all.addAll(stack);
         all.add(List.of(ParameterMapping.transposed(HEAD_WEIGHT, DefaultParamInitializer.WEIGHT_KEY)));
         return all;
     }
 
-    private static void requireUntied(XlstmLmConfig config) {
-        if (config.isTieWeights()) {
-            throw new UnsupportedOperationException("tie_weights=true is not supported: DL4J layers cannot share one"
-                    + " parameter array between the token embedding and the output head; use tie_weights=false"
-                    + " (an untied head with its own [E, V] weight)");
+    /**
+     * Loads an official checkpoint into the layers of {@link #layers} (their parameter tables, in order). A tied
+     * checkpoint may hold the shared weight as {@link #EMBEDDING_WEIGHT}, as {@link #HEAD_WEIGHT} or as both,
+     * which must then be equal.
+     */
+    public static void loadOfficial(XlstmLmConfig config, boolean cudaLayout, SafetensorsFile weights,
+                                    List<Map<String, INDArray>> targets) {
+        List<List<ParameterMapping>> mappings = officialMappings(config, cudaLayout);
+        if (!config.isTieWeights() || !weights.contains(HEAD_WEIGHT)) {
+            OfficialWeightImporter.load(weights, targets, mappings, Set.of());
+            return;
         }
+        if (!weights.contains(EMBEDDING_WEIGHT)) {
+            List<ParameterMapping> model = new ArrayList<>(mappings.get(0));
+            ParameterMapping shared = model.get(0);
+            model.set(0, new ParameterMapping(HEAD_WEIGHT, shared.ourName(), shared::toOurs, shared::toOfficial));
+            OfficialWeightImporter.load(weights, targets, List.of(model), Set.of());
+            return;
+        }
+        INDArray embedding = weights.get(EMBEDDING_WEIGHT, targets.get(0).get(TiedLanguageModelLayer.EMBEDDING)
+                .dataType());
+        INDArray head = weights.get(HEAD_WEIGHT, embedding.dataType());
+        if (!Arrays.equals(embedding.shape(), head.shape()) || !embedding.equalsWithEps(head, 0)) {
+            throw new WeightFileException(weights.path() + ": tie_weights=true but " + EMBEDDING_WEIGHT + " "
+                    + Arrays.toString(embedding.shape()) + " and " + HEAD_WEIGHT + " " + Arrays.toString(head.shape())
+                    + " differ; a tied model shares one matrix (load the checkpoint with tie_weights=false if its"
+                    + " head was trained separately)");
+        }
+        OfficialWeightImporter.load(weights, targets, mappings, Set.of(HEAD_WEIGHT));
     }
 }

@@ -18,9 +18,17 @@ public final class SequenceLayout {
     private SequenceLayout() {
     }
 
-    /** The layer input as [B, T, nIn] c-order in the layer's data type. */
+    /**
+     * The layer input as [B, T, nIn] c-order in the layer's data type. With one input feature (token ids), a
+     * [B, T] input is accepted too, as DL4J's {@code EmbeddingSequenceLayer} does.
+     */
     public static INDArray toModuleLayout(XlstmLayerConfig conf, INDArray input, DataType dataType) {
-        return toModuleLayout(conf, input, dataType, conf.getNIn(), "input");
+        INDArray sequence = input;
+        if (input.rank() == 2 && conf.getNIn() == 1) {
+            sequence = conf.getDataFormat() == RNNFormat.NCW ? input.reshape(input.size(0), 1, input.size(1))
+                    : input.reshape(input.size(0), input.size(1), 1);
+        }
+        return toModuleLayout(conf, sequence, dataType, conf.getNIn(), "input");
     }
 
     public static INDArray toModuleLayout(XlstmLayerConfig conf, INDArray array, DataType dataType, long features,
