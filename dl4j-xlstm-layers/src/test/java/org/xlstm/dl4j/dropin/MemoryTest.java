@@ -25,8 +25,8 @@ import org.xlstm.dl4j.conf.SLSTMLayer;
 class MemoryTest {
     private static final long BOUND = 20L * 1024 * 1024;
     /**
-     * Iterations (and streaming steps) measured after warm-up. An iteration of this tiny network takes about
-     * 24 ms and a streaming step about 10 ms here, so the issue's 10,000 and 5,000 would exceed the time
+     * Iterations (and streaming steps) measured after warm-up. An iteration of this tiny network takes 10-25 ms
+     * and a streaming step 5-10 ms on 2 cores, so the issue's 10,000 and 5,000 would exceed the time
      * budget of these tests: 2,000 each, which already shows any per-iteration leak of over 10 kB.
      */
     private static final int ITERATIONS = 2_000;
