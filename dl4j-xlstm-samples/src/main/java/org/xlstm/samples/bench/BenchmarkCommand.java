@@ -251,10 +251,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 + Pointer.maxBytes() / (1 << 20) + " MB");
         Properties env = Nd4j.getExecutioner().getEnvironmentInformation();
         System.out.println("nd4j: backend " + Nd4j.getBackend().getClass().getSimpleName() + ", blas "
-                + env.getProperty("blas.vendor", "?") + ", omp threads " + env.getProperty("omp.threads", "?")
-                + ", data type FLOAT");
-        System.out.println("timing: warm-up " + p.harness.warmups + ", up to " + p.harness.repeats
-                + " timed repeats (fewer once " + p.harness.budgetSeconds + " s are spent); tokens/s from the median");
+                + env.get("blas.vendor") + ", omp threads " + env.get("omp.threads") + ", blas threads "
+                + env.get("blas.threads") + ", data type FLOAT");
+        System.out.println("timing: " + p.harness.warmups + " untimed warm-up call(s), then up to " + p.harness.repeats
+                + " timed calls (fewer once " + p.harness.budgetSeconds + " s are spent; n = timed forward/train"
+                + " calls); tokens/s from the median; MB columns: peak off-heap (ND4J) while measuring");
         System.out.println();
     }
 
@@ -326,8 +327,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         if (r.train.failure != null) {
             note += " train failed: " + r.train.failure;
         }
-        if (r.train.ok() && r.train.seconds.size() == 1) {
-            note += " (train: 1 timed call)";
+        if (r.forward.ok() && r.train.ok()) {
+            note += " n=" + r.forward.seconds.size() + "/" + r.train.seconds.size();
         }
         System.out.printf(Locale.ROOT, TABLE_FORMAT, r.model, String.format(Locale.ROOT, "%,d", r.params), r.t,
                 r.batch, fmt(tokensPerSecond(r, r.forward)), fmt(tokensPerSecond(r, r.train)),

@@ -44,33 +44,30 @@ final class Harness {
     }
 
     /**
-     * Runs {@code body} {@link #warmups} times untimed, then up to {@link #repeats} times timed, stopping
-     * early (after at least one timed call) once the timed calls have used {@link #budgetSeconds}. A warm-up
-     * call longer than the budget counts as the only timed call, so a slow case costs one call, not many.
+     * Runs {@code body} up to {@link #warmups} times untimed (one, if it alone takes longer than
+     * {@link #budgetSeconds}), then up to {@link #repeats} times timed, stopping early (after at least one
+     * timed call) once the timed calls have used {@link #budgetSeconds}.
      */
     Result measure(Runnable body) {
         Result r = new Result();
         settle();
         try (MemorySampler sampler = new MemorySampler()) {
             try {
-                boolean slowWarmup = false;
-                for (int i = 0; i < warmups && !slowWarmup; i++) {
+                for (int i = 0; i < warmups; i++) {
                     long t0 = System.nanoTime();
                     body.run();
-                    double s = (System.nanoTime() - t0) / 1e9;
-                    if (s > budgetSeconds) {
-                        r.seconds.add(s);
-                        slowWarmup = true;
+                    if ((System.nanoTime() - t0) / 1e9 > budgetSeconds) {
+                        break;
                     }
                 }
                 double used = 0;
-                while (!slowWarmup && (r.seconds.isEmpty() || (r.seconds.size() < repeats && used < budgetSeconds))) {
+                do {
                     long t0 = System.nanoTime();
                     body.run();
                     double s = (System.nanoTime() - t0) / 1e9;
                     r.seconds.add(s);
                     used += s;
-                }
+                } while (r.seconds.size() < repeats && used < budgetSeconds);
             } catch (Throwable e) {
                 r.failure = e.getClass().getSimpleName() + ": " + String.valueOf(e.getMessage()).split("\\R")[0];
             }
