@@ -15,7 +15,7 @@ public final class OmpSetup {
 
     public static final String VARIABLE = "OMP_WAIT_POLICY";
 
-    private static volatile String description = "not applied (OmpSetup.apply() was not called)";
+    private static volatile String description;
 
     private OmpSetup() {
     }
@@ -48,6 +48,11 @@ public final class OmpSetup {
 
     /** Which setting is active, in words. */
     public static String description() {
+        if (description == null) {
+            String current = System.getenv(VARIABLE);
+            return current == null ? VARIABLE + " unset (OpenMP default policy; the CLI's main sets it to passive)"
+                    : VARIABLE + "='" + current + "' (from the environment)";
+        }
         return description;
     }
 }
