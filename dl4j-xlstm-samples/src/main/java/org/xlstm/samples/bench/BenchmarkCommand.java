@@ -255,7 +255,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 + env.get("blas.threads") + ", data type FLOAT");
         System.out.println("timing: " + p.harness.warmups + " untimed warm-up call(s), then up to " + p.harness.repeats
                 + " timed calls (fewer once " + p.harness.budgetSeconds + " s are spent; n = timed forward/train"
-                + " calls); tokens/s from the median; MB columns: peak off-heap (ND4J) while measuring");
+                + " calls); tokens/s from the median; fwd/train MB: peak off-heap ND4J tracks;"
+                + " native MB: peak RSS minus committed heap; RSS MB: peak resident set");
         System.out.println();
     }
 
@@ -312,11 +313,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return ms[ms.length / 2];
     }
 
-    private static final String TABLE_FORMAT = "%-26s %10s %6s %4s %11s %11s %9s %9s %9s %8s  %s%n";
+    private static final String TABLE_FORMAT = "%-26s %10s %6s %4s %11s %11s %9s %9s %9s %9s %8s  %s%n";
 
     private static void printTableHeader() {
         System.out.printf(Locale.ROOT, TABLE_FORMAT, "model", "params", "T", "B", "fwd tok/s", "train tok/s",
-                "step ms", "fwd MB", "train MB", "RSS MB", "notes");
+                "step ms", "fwd MB", "train MB", "native MB", "RSS MB", "notes");
     }
 
     private static void printRow(Row r) {
@@ -334,7 +335,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 r.batch, fmt(tokensPerSecond(r, r.forward)), fmt(tokensPerSecond(r, r.train)),
                 Double.isNaN(r.stepMs) ? "" : String.format(Locale.ROOT, "%.2f", r.stepMs),
                 mb(r.forward.peakOffHeapBytes), mb(r.train.peakOffHeapBytes),
-                mb(Math.max(r.forward.peakRssBytes, r.train.peakRssBytes)), note.trim());
+                mb(Math.max(r.forward.peakNativeBytes, r.train.peakNativeBytes)), mb(Math.max(r.forward.peakRssBytes, r.train.peakRssBytes)), note.trim());
         System.out.flush();
     }
 

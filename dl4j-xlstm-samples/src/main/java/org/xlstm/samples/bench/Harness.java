@@ -25,6 +25,7 @@ final class Harness {
         final List<Double> seconds = new ArrayList<>();
         long peakOffHeapBytes;
         long peakRssBytes;
+        long peakNativeBytes;
         String failure;
 
         double min() {
@@ -73,6 +74,7 @@ final class Harness {
             }
             r.peakOffHeapBytes = sampler.peakOffHeap();
             r.peakRssBytes = sampler.peakRss();
+            r.peakNativeBytes = sampler.peakNative();
         }
         return r;
     }
@@ -97,13 +99,15 @@ final class Harness {
 
     /**
      * Samples the off-heap bytes ND4J has allocated ({@link #offHeapBytes()}) and
-     * the process resident set ({@link Pointer#physicalBytes()}, heap included) every 2 ms.
+     * the process resident set ({@link Pointer#physicalBytes()}, heap included) every 2 ms, and their difference
+     * to the committed heap.
      */
     static final class MemorySampler implements AutoCloseable {
         private final Thread thread;
         private volatile boolean running = true;
         private volatile long peakOffHeap;
         private volatile long peakRss;
+        private volatile long peakNative;
 
         MemorySampler() {
             sample();
@@ -130,6 +134,10 @@ final class Harness {
             if (rss > peakRss) {
                 peakRss = rss;
             }
+            long nativeBytes = rss - Runtime.getRuntime().totalMemory();
+            if (nativeBytes > peakNative) {
+                peakNative = nativeBytes;
+            }
         }
 
         long peakOffHeap() {
@@ -140,6 +148,12 @@ final class Harness {
         long peakRss() {
             sample();
             return peakRss;
+        }
+
+        /** Peak of resident set minus the committed Java heap: all native memory, ND4J's untracked buffers too. */
+        long peakNative() {
+            sample();
+            return peakNative;
         }
 
         @Override
