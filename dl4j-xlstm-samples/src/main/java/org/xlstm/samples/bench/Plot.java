@@ -1,5 +1,6 @@
 package org.xlstm.samples.bench;
 
+import java.awt.Color;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,6 +34,10 @@ final class Plot {
         }
     }
 
+    private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c),
+        new Color(0x9467bd), new Color(0xff7f0e), new Color(0x8c564b), new Color(0x17becf), new Color(0x7f7f7f)};
+
+    /** Lines of one model share a colour: in {@code lines}, each model's forward line precedes its training line. */
     static void write(Path file, String title, List<Line> lines) throws IOException {
         System.setProperty("java.awt.headless", "true");
         XYChart chart = new XYChartBuilder().width(1000).height(650).title(title).xAxisTitle("sequence length T")
@@ -40,13 +45,20 @@ final class Plot {
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setYAxisLogarithmic(true);
         chart.getStyler().setLegendVisible(true);
+        int model = -1;
         for (Line line : lines) {
+            if (!line.training) {
+                model++;
+            }
             if (line.t.isEmpty()) {
                 continue;
             }
             XYSeries s = chart.addSeries(line.label + (line.training ? " train" : " forward"), line.t,
                     line.tokensPerSecond);
             s.setMarker(SeriesMarkers.CIRCLE);
+            Color color = PALETTE[Math.max(0, model) % PALETTE.length];
+            s.setLineColor(color);
+            s.setMarkerColor(color);
             if (line.training) {
                 s.setLineStyle(SeriesLines.DASH_DASH);
             }
