@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
 public final class BenchmarkCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "shorter run (T up to 4096, fewer repeats and streaming steps;"
-            + " under 10 minutes on 2 cores)")
+            + " aims at under 10 minutes on an idle 2-core machine)")
     private boolean quick;
 
     @Option(names = "--smoke", hidden = true, description = "tiny sizes, for tests (seconds)")
@@ -47,8 +47,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
             description = "only the DL4J LSTM fit measurement (to compare OMP_WAIT_POLICY settings)")
     private boolean ompCheck;
 
-    @Option(names = "--plot", description = "PNG plot of tokens/s against T (default: ${DEFAULT-VALUE};"
-            + " --smoke writes one only when given)", defaultValue = "benchmark.png")
+    @Option(names = "--plot", description = "PNG plot of tokens/s against T (default: ${DEFAULT-VALUE})",
+            defaultValue = "benchmark.png")
     private Path plot;
 
     @Option(names = "--stream-steps", description = "rnnTimeStep steps of the streaming test (default: 100000,"
