@@ -1,18 +1,23 @@
 package org.xlstm.samples;
 
+import org.xlstm.samples.bench.BenchmarkCommand;
+import org.xlstm.samples.bench.OmpSetup;
+
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code xlstm} command line: runs official xLSTM checkpoints and the quick-start demo. */
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
-        subcommands = {ImportRunCommand.class, DemoCommand.class})
+        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class})
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
+        // Before any ND4J class loads: passive OpenMP waiting unless the user set OMP_WAIT_POLICY.
+        OmpSetup.apply();
         System.exit(commandLine().execute(args));
     }
 
@@ -31,6 +36,6 @@ public final class XlstmCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: import-run or demo");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: import-run, demo or benchmark");
     }
 }

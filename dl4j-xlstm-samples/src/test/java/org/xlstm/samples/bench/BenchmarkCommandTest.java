@@ -1,0 +1,67 @@
+package org.xlstm.samples.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.xlstm.samples.XlstmCli;
+
+import picocli.CommandLine;
+
+/** The benchmark harness at tiny sizes: it runs end to end and its ratio lines are machine-readable. */
+class BenchmarkCommandTest {
+
+    private static final List<String> REQUIRED = List.of("mlstm_train_vs_lstm", "mlstm_fwd_flop_utilisation",
+            "mlstm_linear_16k_over_1k", "slstm_train_vs_lstm", "stream_ms_per_token", "attention_4k_over_1k");
+
+    @Test
+    void smokeRunPrintsParsableRatiosLastAndAPlot(@TempDir Path dir) throws Exception {
+        Path plot = dir.resolve("smoke.png");
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        int code;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            CommandLine cli = XlstmCli.commandLine();
+            cli.setErr(new PrintWriter(err, true));
+            code = cli.execute("benchmark", "--smoke", "--plot", plot.toString());
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out + err);
+
+        String[] lines = out.strip().split("\\R");
+        Map<String, Double> ratios = new LinkedHashMap<>();
+        boolean inRatios = false;
+        for (String line : lines) {
+            if (line.startsWith("ratio ")) {
+                inRatios = true;
+                String[] f = line.trim().split(" ");
+                assertEquals(3, f.length, line);
+                double value = Double.parseDouble(f[2]);
+                assertTrue(Double.isFinite(value) && value > 0, line);
+                ratios.put(f[1], value);
+            } else {
+                assertFalse(inRatios, "ratio lines come last, but found after them: " + line);
+            }
+        }
+        assertTrue(ratios.keySet().containsAll(REQUIRED), "ratios printed: " + ratios.keySet() + "\n" + out);
+        assertTrue(out.contains("threads: OMP_WAIT_POLICY"), out);
+        assertTrue(Files.size(plot) > 1000, "plot written");
+    }
+}
