@@ -240,9 +240,9 @@ public final class MLSTMModule implements SequenceModule {
         return shape.bias ? map.get(p(name)) : null;
     }
 
-    /** [B*T, NH*DH] to the kernel's [B, NH, T, DH] as a permuted view: the kernel copies it once. */
+    /** [B*T, NH*DH] to the kernel's [B, NH, T, DH]. */
     private INDArray toHeads(INDArray rows, long b, long t) {
-        return rows.reshape(b, t, shape.heads, shape.headSize()).permute(0, 2, 1, 3);
+        return rows.reshape(b, t, shape.heads, shape.headSize()).permute(0, 2, 1, 3).dup('c');
     }
 
     private INDArray fromHeads(INDArray heads, long b, long t) {

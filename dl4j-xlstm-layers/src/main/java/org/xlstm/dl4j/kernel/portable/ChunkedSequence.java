@@ -101,8 +101,8 @@ final class ChunkedSequence {
 
     /**
      * [B, NH, T, ...] in any type and layout to [N, L, ...] in the compute type, zero-padded. Without padding
-     * or a cast this is a view of a c-order input and one copy of any other, so callers may pass permuted
-     * views; the result must be treated as read-only.
+     * or a cast this is a view of a plain c-order input and one copy of anything else; the result must be
+     * treated as read-only.
      */
     INDArray toChunks(INDArray x) {
         long[] shape = new long[x.rank() - 1];
@@ -113,7 +113,8 @@ final class ChunkedSequence {
             return padded(x).reshape(shape);
         }
         INDArray typed = x.dataType() == computeType ? x : x.castTo(computeType);
-        boolean contiguous = typed.ordering() == 'c' && Shape.hasDefaultStridesForShape(typed);
+        // Views are always copied: reshaping permuted views in place broke TBPTT training (ND4J M2.1).
+        boolean contiguous = !typed.isView() && typed.ordering() == 'c' && Shape.hasDefaultStridesForShape(typed);
         return (contiguous ? typed : typed.dup('c')).reshape(shape);
     }
 
