@@ -9,7 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * kernel: the inputs and the state at every chunk boundary). Only the kernel that produced it may read it.
  */
 public final class MatrixMemoryForward {
-    /** Hidden states [B, NH, T, DH]. */
+    /** Hidden states [B, NH, T, DH]; may share storage with the residuals, so never modify it in place. */
     public final INDArray h;
     /** State after the last (unmasked) step. */
     public final MatrixMemoryState finalState;

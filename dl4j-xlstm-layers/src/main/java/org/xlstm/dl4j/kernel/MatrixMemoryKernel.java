@@ -15,7 +15,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *
  * <p>Shapes: q, k, v [B, NH, T, DH]; igate, fgate (pre-activations) [B, NH, T]; mask [B, T] with 1 for a
  * real step and 0 for padding, or null for all ones. A masked step leaves the state unchanged and
- * outputs zeros. A null initial state means zeros. All arrays share one floating-point data type.
+ * outputs zeros. A null initial state means zeros. All arrays share one floating-point data type. Inputs
+ * may be views in any layout (e.g. permuted); implementations never modify them.
  *
  * <p>Implementations: the portable ND4J one in this module, a fused CUDA one in {@code dl4j-xlstm-cuda};
  * {@link KernelRegistry} chooses.

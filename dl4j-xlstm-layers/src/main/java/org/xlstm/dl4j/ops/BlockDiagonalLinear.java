@@ -29,7 +29,7 @@ public final class BlockDiagonalLinear {
         long nb = w.size(0);
         INDArray xb = blocksFirst(x, nb, w.size(2));
         INDArray yb = Nd4j.createUninitialized(x.dataType(), nb, x.size(0), w.size(1));
-        Nd4j.matmul(xb, w, yb, false, true, false);
+        BatchedMatmul.into(xb, w, yb, false, true);
         INDArray y = blocksLast(yb);
         if (b != null) {
             y.addiRowVector(b);
@@ -48,7 +48,7 @@ public final class BlockDiagonalLinear {
         INDArray xb = blocksFirst(x, nb, w.size(2));
         INDArray dyb = blocksFirst(dy, nb, bout);
         if (dW.elementWiseStride() == 1 && dW.ordering() == 'c') {
-            Nd4j.matmul(dyb, xb, dW, true, false, false);
+            BatchedMatmul.into(dyb, xb, dW, true, false);
         } else {
             dW.assign(Nd4j.matmul(dyb, xb, true, false, false));
         }
@@ -57,7 +57,7 @@ public final class BlockDiagonalLinear {
             assignGradient(dB, dy.sum(0));
         }
         INDArray dxb = Nd4j.createUninitialized(x.dataType(), nb, x.size(0), w.size(2));
-        Nd4j.matmul(dyb, w, dxb, false, false, false);
+        BatchedMatmul.into(dyb, w, dxb, false, false);
         return blocksLast(dxb);
     }
 

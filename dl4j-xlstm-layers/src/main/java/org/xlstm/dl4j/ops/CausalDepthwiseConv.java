@@ -58,25 +58,37 @@ public final class CausalDepthwiseConv {
         requireSameType(OP, "dy", dy, x);
         int k = (int) w.size(0);
         long t = x.size(1);
+        long steps = x.size(0) * t;
+        long channels = x.size(2);
         INDArray xe = extend(x, history, k);
-        // Gradient w.r.t. the extended input; its first K-1 steps belong to the history and are dropped.
-        INDArray dxe = Nd4j.zeros(x.dataType(), x.size(0), t + k - 1, x.size(2));
+        // Sums over batch and time as products with a row of ones, and every product written contiguously:
+        // both measured 2-3x faster than ND4J's reduction over leading dimensions or a strided output.
+        INDArray ones = Nd4j.ones(x.dataType(), 1, steps);
         INDArray term = Nd4j.createUninitialized(x.dataType(), x.shape());
+        INDArray term2 = term.reshape('c', steps, channels);
         // Rows are filled in a fresh array: row views of DL4J's gradient views are unreliable (see tap).
-        INDArray dWTaps = Nd4j.createUninitialized(x.dataType(), k, x.size(2));
+        INDArray dWTaps = Nd4j.createUninitialized(x.dataType(), k, channels);
         for (int j = 0; j < k; j++) {
-            INDArray shifted = xe.get(all(), interval(j, j + t), all());
-            dy.mul(shifted, term);
-            dWTaps.get(point(j), all()).assign(term.sum(0, 1));
-            Broadcast.mul(dy, tap(w, j), term, 2);
-            dxe.get(all(), interval(j, j + t), all()).addi(term);
+            dy.mul(xe.get(all(), interval(j, j + t), all()), term);
+            dWTaps.get(interval(j, j + 1), all()).assign(Nd4j.gemm(ones, term2, false, false));
         }
         assignGradient(dW, dWTaps);
         if (dB != null) {
-            requireVector(OP, "dB", dB, x.size(2));
-            assignGradient(dB, dy.sum(0, 1));
+            requireVector(OP, "dB", dB, channels);
+            assignGradient(dB, Nd4j.gemm(ones, dy.reshape('c', steps, channels), false, false));
         }
-        return dxe.get(all(), interval(k - 1, t + k - 1), all()).dup('c');
+        // dx[s] = sum_j w[j] dy[s + K-1-j] with dy zero beyond T: the same taps run backwards in time.
+        INDArray dx = Nd4j.createUninitialized(x.dataType(), x.shape());
+        Broadcast.mul(dy, tap(w, k - 1), dx, 2);
+        if (k > 1) {
+            INDArray dyPadded = Nd4j.concat(1, dy, Nd4j.zeros(x.dataType(), x.size(0), k - 1, channels));
+            for (int j = 0; j < k - 1; j++) {
+                long lag = k - 1 - j;
+                Broadcast.mul(dyPadded.get(all(), interval(lag, lag + t), all()), tap(w, j), term, 2);
+                dx.addi(term);
+            }
+        }
+        return dx;
     }
 
     /**

@@ -2,6 +2,7 @@ package org.xlstm.dl4j.kernel.portable;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.ops.BatchedMatmul;
 
 /** Batched matrix products over the leading dimension of rank-3 arrays. */
 final class BatchedProducts {
@@ -16,7 +17,7 @@ final class BatchedProducts {
         long rows = transposeA ? a.size(2) : a.size(1);
         long cols = transposeB ? b.size(1) : b.size(2);
         INDArray out = Nd4j.createUninitialized(a.dataType(), a.size(0), rows, cols);
-        return Nd4j.matmul(a, b, out, transposeA, transposeB, false);
+        return BatchedMatmul.into(a, b, out, transposeA, transposeB);
     }
 
     static INDArray matmul(INDArray a, INDArray b) {

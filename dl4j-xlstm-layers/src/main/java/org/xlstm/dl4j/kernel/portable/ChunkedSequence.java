@@ -6,6 +6,7 @@ import static org.nd4j.linalg.indexing.NDArrayIndex.point;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.shape.Shape;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 
@@ -45,6 +46,8 @@ final class ChunkedSequence {
     final INDArray endLogWeight;
     /** [B, Tp] 0/1 in the compute type, 0 on padding. */
     private final INDArray paddedMask;
+    /** Whether any step is masked or padded, i.e. whether paddedMask holds a 0. */
+    private final boolean hasMaskedSteps;
 
     ChunkedSequence(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate, INDArray mask,
                     int chunkSize) {
@@ -69,10 +72,11 @@ final class ChunkedSequence {
         } else {
             realSteps.assign(mask.gt(0.0).castTo(computeType));
         }
+        this.hasMaskedSteps = mask != null || chunks * chunk != length;
         INDArray gateMask = paddedMask.reshape(batch, 1, chunks * chunk);
 
         this.q = toChunks(q);
-        this.kScaled = toChunks(k).divi(Math.sqrt(headSize));
+        this.kScaled = toChunks(k).div(Math.sqrt(headSize));
         this.v = toChunks(v);
         INDArray f = padded(fgate);
         INDArray logForget = GateLogs.maskedLogForget(f, gateMask).reshape(n, chunk);
@@ -95,24 +99,43 @@ final class ChunkedSequence {
         return d.addi(GateLogs.causalLogMask(computeType, chunk).reshape(1, chunk, chunk));
     }
 
-    /** [B, NH, T, ...] in any type to [N, L, ...] in the compute type, zero-padded. */
+    /**
+     * [B, NH, T, ...] in any type and layout to [N, L, ...] in the compute type, zero-padded. Without padding
+     * or a cast this is a view of a plain c-order input and one copy of anything else; the result must be
+     * treated as read-only.
+     */
     INDArray toChunks(INDArray x) {
         long[] shape = new long[x.rank() - 1];
         shape[0] = chunkRows();
         shape[1] = chunk;
         System.arraycopy(x.shape(), 3, shape, 2, x.rank() - 3);
-        return padded(x).reshape(shape);
+        if (chunks * chunk != length) {
+            return padded(x).reshape(shape);
+        }
+        INDArray typed = x.dataType() == computeType ? x : x.castTo(computeType);
+        // Views are always copied: reshaping permuted views in place broke TBPTT training (ND4J M2.1).
+        boolean contiguous = !typed.isView() && typed.ordering() == 'c' && Shape.hasDefaultStridesForShape(typed);
+        return (contiguous ? typed : typed.dup('c')).reshape(shape);
     }
 
     /** dL/dh [B, NH, T, DH] to [N, L, DH] with masked steps zeroed: their outputs are constant zeros. */
     INDArray upstreamToChunks(INDArray dh) {
+        if (!hasMaskedSteps) {
+            return toChunks(dh);
+        }
         return padded(dh).muli(paddedMask.reshape(batch, 1, chunks * chunk, 1))
                 .reshape(chunkRows(), chunk, headSize);
     }
 
-    /** [N, L, DH] back to [B, NH, T, DH] in the input type; masked steps zeroed when asked. */
+    /**
+     * [N, L, DH] back to [B, NH, T, DH] in the input type; masked steps zeroed when asked. May be a view of
+     * {@code x}.
+     */
     INDArray sequenceFromChunks(INDArray x, boolean zeroMasked) {
         INDArray full = x.reshape(batch, heads, chunks * chunk, headSize);
+        if (!hasMaskedSteps) {
+            return full.castTo(inputType);
+        }
         if (zeroMasked) {
             full = full.mul(paddedMask.reshape(batch, 1, chunks * chunk, 1));
         }
