@@ -42,7 +42,7 @@ class TruncatedBpttTest {
 
     private static Layer layer(String kind) {
         return "mlstm".equals(kind)
-                ? new MLSTMLayer.Builder().nOut(16).innerSize(16).numHeads(2).qkvBlockSize(4).chunkSize(4).build()
+                ? new MLSTMLayer.Builder().nOut(16).innerSize(32).numHeads(4).qkvBlockSize(4).chunkSize(4).build()
                 : new SLSTMLayer.Builder().nOut(16).numHeads(2).convKernelSize(0).build();
     }
 
@@ -83,7 +83,7 @@ class TruncatedBpttTest {
                 .tBPTTForwardLength(SEGMENT).tBPTTBackwardLength(SEGMENT).build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
-        for (int i = 0; i < 150; i++) {
+        for (int i = 0; i < 250; i++) {
             net.fit(task(i));
         }
         DataSet test = task(100_000);
@@ -103,7 +103,7 @@ class TruncatedBpttTest {
                 .tBPTTForwardLength(SEGMENT).tBPTTBackwardLength(SEGMENT).build();
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
-        for (int i = 0; i < 150; i++) {
+        for (int i = 0; i < 250; i++) {
             graph.fit(task(i));
         }
         DataSet test = task(100_000);
