@@ -18,7 +18,6 @@ import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.kernel.MatrixMemoryStep;
 import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
-import org.xlstm.dl4j.ops.CausalDepthwiseConv;
 import org.xlstm.dl4j.ops.GroupNorm;
 import org.xlstm.dl4j.ops.Linear;
 
@@ -32,10 +31,12 @@ public final class MLSTMModule implements SequenceModule {
 
     private final MLSTMShape shape;
     private final String prefix;
+    private final ConvBranch conv;
 
     public MLSTMModule(MLSTMShape shape, String prefix) {
         this.shape = shape;
         this.prefix = prefix;
+        this.conv = new ConvBranch(shape.convKernel, prefix + "convW", prefix + "convB", prefix + "conv");
     }
 
     @Override
@@ -90,9 +91,7 @@ public final class MLSTMModule implements SequenceModule {
         INDArray x2;
         INDArray xm;
         INDArray z;
-        INDArray xm3;
-        INDArray history;
-        INDArray convPre;
+        ConvBranch.Pass conv;
         INDArray xc;
         INDArray qkv;
         MatrixMemoryForward cell;
@@ -116,23 +115,13 @@ public final class MLSTMModule implements SequenceModule {
         c.xm = up.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c');
         c.z = up.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)).dup('c');
         INDArray maskColumn = mask == null ? null : mask.reshape(b * t, 1);
-        if (maskColumn != null) {
-            // Padding must look like the zeros a sequence run alone is left-padded with in the conv.
-            c.xm.muliColumnVector(maskColumn);
-        }
-        c.xm3 = c.xm.reshape(b, t, d);
         Map<String, INDArray> finalState = new HashMap<>();
         if (shape.convKernel > 0) {
-            c.history = state == null ? null : state.get(p("conv"));
-            c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get(p("convW")), params.get(p("convB")),
-                    c.history).reshape(b * t, d);
-            if (shape.convKernel > 1) {
-                finalState.put(p("conv"), CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel, mask));
-            }
+            c.conv = conv.forward(params, c.xm, b, t, mask, state, finalState);
+            c.xc = c.conv.output;
         } else {
-            c.convPre = c.xm;
+            c.xc = Activations.silu(c.xm);
         }
-        c.xc = Activations.silu(c.convPre);
         INDArray q = BlockDiagonalLinear.forward(c.xc, params.get(p("qW")), opt(params, "qB"));
         INDArray k = BlockDiagonalLinear.forward(c.xc, params.get(p("kW")), opt(params, "kB"));
         INDArray v = BlockDiagonalLinear.forward(c.xm, params.get(p("vW")), opt(params, "vB"));
@@ -209,12 +198,10 @@ public final class MLSTMModule implements SequenceModule {
         dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("kW")), dk, grads.get(p("kW")), opt(grads, "kB")));
         INDArray dxm = BlockDiagonalLinear.backward(c.xm, params.get(p("vW")), dv, grads.get(p("vW")),
                 opt(grads, "vB"));
-        INDArray dConvPre = Activations.siluBackward(c.convPre, dxc);
         if (shape.convKernel > 0) {
-            dxm.addi(CausalDepthwiseConv.backward(c.xm3, params.get(p("convW")), c.history,
-                    dConvPre.reshape(b, t, d), grads.get(p("convW")), grads.get(p("convB"))).reshape(b * t, d));
+            dxm.addi(conv.backward(params, c.conv, dxc, grads));
         } else {
-            dxm.addi(dConvPre);
+            dxm.addi(Activations.siluBackward(c.xm, dxc));
         }
         if (maskColumn != null) {
             dxm.muliColumnVector(maskColumn);

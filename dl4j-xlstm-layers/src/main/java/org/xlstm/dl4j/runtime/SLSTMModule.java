@@ -17,7 +17,6 @@ import org.xlstm.dl4j.kernel.ScalarMemoryState;
 import org.xlstm.dl4j.kernel.ScalarMemoryStep;
 import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
-import org.xlstm.dl4j.ops.CausalDepthwiseConv;
 import org.xlstm.dl4j.ops.GroupNorm;
 import org.xlstm.dl4j.ops.Linear;
 
@@ -31,9 +30,11 @@ public final class SLSTMModule implements SequenceModule {
     private static final String[] GATES = {"i", "f", "z", "o"};
 
     private final SLSTMShape shape;
+    private final ConvBranch conv;
 
     public SLSTMModule(SLSTMShape shape) {
         this.shape = shape;
+        this.conv = new ConvBranch(shape.convKernel, "convW", "convB", "conv");
     }
 
     @Override
@@ -68,9 +69,7 @@ public final class SLSTMModule implements SequenceModule {
 
     private static final class Cache {
         INDArray x2;
-        INDArray xm3;
-        INDArray history;
-        INDArray convPre;
+        ConvBranch.Pass conv;
         INDArray xc;
         ScalarMemoryForward cell;
         INDArray h2;
@@ -89,16 +88,8 @@ public final class SLSTMModule implements SequenceModule {
         INDArray maskColumn = mask == null ? null : mask.reshape(b * t, 1);
         Map<String, INDArray> finalState = new HashMap<>();
         if (shape.convKernel > 0) {
-            // Padding must look like the zeros a sequence run alone is left-padded with in the conv.
-            INDArray xm = maskColumn == null ? c.x2 : c.x2.mulColumnVector(maskColumn);
-            c.xm3 = xm.reshape(b, t, shape.nIn);
-            c.history = state == null ? null : state.get("conv");
-            c.convPre = CausalDepthwiseConv.forward(c.xm3, params.get("convW"), params.get("convB"), c.history)
-                    .reshape(b * t, shape.nIn);
-            if (shape.convKernel > 1) {
-                finalState.put("conv", CausalDepthwiseConv.nextHistory(c.xm3, c.history, shape.convKernel, mask));
-            }
-            c.xc = Activations.silu(c.convPre);
+            c.conv = conv.forward(params, c.x2, b, t, mask, state, finalState);
+            c.xc = c.conv.output;
         } else {
             c.xc = c.x2;
         }
@@ -164,13 +155,7 @@ public final class SLSTMModule implements SequenceModule {
         INDArray dx2 = projectBackward(c.x2, params.get("zW"), dGate[2], grads.get("zW"));
         dx2.addi(projectBackward(c.x2, params.get("oW"), dGate[3], grads.get("oW")));
         if (shape.convKernel > 0) {
-            INDArray dConvPre = Activations.siluBackward(c.convPre, dxc).reshape(b, t, shape.nIn);
-            INDArray dxm = CausalDepthwiseConv.backward(c.xm3, params.get("convW"), c.history, dConvPre,
-                    grads.get("convW"), grads.get("convB")).reshape(b * t, shape.nIn);
-            if (maskColumn != null) {
-                dxm.muliColumnVector(maskColumn);
-            }
-            dx2.addi(dxm);
+            dx2.addi(conv.backward(params, c.conv, dxc, grads));
         } else {
             dx2.addi(dxc);
         }

@@ -1,0 +1,64 @@
+package org.xlstm.dl4j.runtime;
+
+import java.util.Map;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.ops.Activations;
+import org.xlstm.dl4j.ops.CausalDepthwiseConv;
+
+/**
+ * The convolutional branch of both xLSTM cells, {@code silu(causal_depthwise_conv(x))}, on rows [B*T, C]
+ * with the K-1 previous inputs carried as recurrent state. Padded steps enter the conv as zeros, as a
+ * sequence run alone is left-padded, and do not move the carried window.
+ */
+final class ConvBranch {
+    private final int kernel;
+    private final String weight;
+    private final String bias;
+    private final String stateKey;
+
+    ConvBranch(int kernel, String weight, String bias, String stateKey) {
+        this.kernel = kernel;
+        this.weight = weight;
+        this.bias = bias;
+        this.stateKey = stateKey;
+    }
+
+    /** What the backward pass needs, and the branch output. */
+    static final class Pass {
+        INDArray input;
+        INDArray history;
+        INDArray preActivation;
+        INDArray output;
+        INDArray maskColumn;
+    }
+
+    /** Writes the carried window into {@code finalState} and returns the pass; rows are [B*T, C]. */
+    Pass forward(Map<String, INDArray> params, INDArray rows, long batch, long time, INDArray mask,
+                 Map<String, INDArray> state, Map<String, INDArray> finalState) {
+        long channels = rows.size(1);
+        Pass pass = new Pass();
+        pass.maskColumn = mask == null ? null : mask.reshape(batch * time, 1);
+        INDArray masked = pass.maskColumn == null ? rows : rows.mulColumnVector(pass.maskColumn);
+        pass.input = masked.reshape(batch, time, channels);
+        pass.history = state == null ? null : state.get(stateKey);
+        pass.preActivation = CausalDepthwiseConv.forward(pass.input, params.get(weight), params.get(bias), pass.history)
+                .reshape(batch * time, channels);
+        if (kernel > 1) {
+            finalState.put(stateKey, CausalDepthwiseConv.nextHistory(pass.input, pass.history, kernel, mask));
+        }
+        pass.output = Activations.silu(pass.preActivation);
+        return pass;
+    }
+
+    /** Writes the conv's parameter gradients and returns dL/drows [B*T, C] given dL/doutput. */
+    INDArray backward(Map<String, INDArray> params, Pass pass, INDArray dOutput, Map<String, INDArray> grads) {
+        INDArray dPre = Activations.siluBackward(pass.preActivation, dOutput).reshape(pass.input.shape());
+        INDArray dRows = CausalDepthwiseConv.backward(pass.input, params.get(weight), pass.history, dPre,
+                grads.get(weight), grads.get(bias)).reshape(pass.preActivation.shape());
+        if (pass.maskColumn != null) {
+            dRows.muliColumnVector(pass.maskColumn);
+        }
+        return dRows;
+    }
+}
