@@ -27,11 +27,16 @@ import org.xlstm.dl4j.conf.XlstmLayerConfig;
  * (rnnTimeStep, stored state, truncated BPTT), masks, data formats and types, and workspace placement.
  * The math lives in the configuration's {@link SequenceModule}.
  *
- * <p>Module computations run outside DL4J's workspaces, so the values kept between activate and
- * backprop stay valid whatever DL4J does with its workspaces in between; only the output and the input
- * gradient are placed in the workspaces DL4J expects them in.
+ * <p>Module computations run outside DL4J's workspaces. A training forward runs outside any workspace, so
+ * the values it keeps for backprop stay valid whatever DL4J does with its workspaces in between. Inference
+ * forwards and backward passes, whose temporaries all die with the call, run in this runtime's own
+ * {@link ComputeWorkspace}s. Only the output, the input gradient and the recurrent state leave them,
+ * copied into the workspaces DL4J expects them in (or detached).
  */
 public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> implements RecurrentLayer {
+
+    private static final ComputeWorkspace INFERENCE = new ComputeWorkspace("XLSTM_INFERENCE");
+    private static final ComputeWorkspace BACKWARD = new ComputeWorkspace("XLSTM_BACKWARD");
 
     private final SequenceModule module;
     private INDArray paramsFlat;
@@ -71,36 +76,54 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
-        ModuleForward result;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+             MemoryWorkspace scratch = INFERENCE.enter()) {
             INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-            result = module.forward(params, x, moduleMask(x), previousState, false);
+            ModuleForward result = module.forward(params, x, moduleMask(x), previousState, false);
             previousState = detached(result.finalState);
+            return escapeActivations(result.output, workspaceMgr);
         }
-        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS,
-                SequenceLayout.fromModuleLayout(layerConf(), result.output));
     }
 
     private INDArray forward(boolean training, Map<String, INDArray> initialState, boolean storeLastForTBPTT,
                              LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
-        ModuleForward result;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            // Everything kept for backprop is created here, outside DL4J's workspaces (see class comment).
-            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-            result = module.forward(params, x, moduleMask(x), initialState, training);
-            if (storeLastForTBPTT) {
-                tbpttState = detached(result.finalState);
+        if (!training) {
+            try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+                 MemoryWorkspace scratch = INFERENCE.enter()) {
+                ModuleForward result = moduleForward(initialState, false, storeLastForTBPTT);
+                return escapeActivations(result.output, workspaceMgr);
             }
         }
-        if (training) {
-            lastForward = result;
-            lastForwardInput = input;
-            lastInitialState = initialState;
+        ModuleForward result;
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            // Everything kept for backprop is created here, outside any workspace (see class comment).
+            result = moduleForward(initialState, true, storeLastForTBPTT);
         }
+        lastForward = result;
+        lastForwardInput = input;
+        lastInitialState = initialState;
         return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS,
                 SequenceLayout.fromModuleLayout(layerConf(), result.output));
+    }
+
+    private ModuleForward moduleForward(Map<String, INDArray> initialState, boolean forBackward,
+                                        boolean storeLastForTBPTT) {
+        INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+        ModuleForward result = module.forward(params, x, moduleMask(x), initialState, forBackward);
+        if (storeLastForTBPTT) {
+            tbpttState = detached(result.finalState);
+        }
+        return result;
+    }
+
+    /** The module output in the layer's format, copied out of the compute workspace the caller is in. */
+    private INDArray escapeActivations(INDArray moduleOutput, LayerWorkspaceMgr workspaceMgr) {
+        INDArray output = SequenceLayout.fromModuleLayout(layerConf(), moduleOutput);
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            return workspaceMgr.dup(ArrayType.ACTIVATIONS, output);
+        }
     }
 
     private INDArray moduleMask(INDArray x) {
@@ -112,17 +135,21 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        INDArray dx;
-        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+        INDArray placed;
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+             MemoryWorkspace scratch = BACKWARD.enter()) {
             ModuleForward forward = lastForward;
             if (forward == null || lastForwardInput != input) {
                 // Backprop without a matching training forward (e.g. after an inference call): recompute
                 // from the same initial state the caller's forward pass used.
-                forward = module.forward(params, x, moduleMask(x), lastInitialState, true);
+                forward = moduleForward(lastInitialState, true, false);
             }
             INDArray dy = SequenceLayout.toModuleLayout(layerConf(), epsilon, dataType, module.outputSize(), "epsilon");
-            dx = module.backward(params, forward, dy, gradientViews);
+            INDArray dx = SequenceLayout.fromModuleLayout(layerConf(), module.backward(params, forward, dy, gradientViews));
+            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+                placed = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dx.dataType(), dx.shape(), 'c');
+            }
+            placed.assign(dx);
         }
         lastForward = null;
         lastForwardInput = null;
@@ -131,12 +158,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         for (String name : params.keySet()) {
             gradient.setGradientFor(name, gradientViews.get(name));
         }
-        INDArray epsOut = SequenceLayout.fromModuleLayout(layerConf(), dx);
-        INDArray placed = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, epsOut.dataType(),
-                epsOut.shape(), 'c');
-        placed.assign(epsOut);
-        epsOut = backpropDropOutIfPresent(placed);
-        return new Pair<>(gradient, epsOut);
+        return new Pair<>(gradient, backpropDropOutIfPresent(placed));
     }
 
     @Override
