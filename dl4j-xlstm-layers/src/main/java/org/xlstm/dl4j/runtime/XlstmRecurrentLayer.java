@@ -21,6 +21,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.StepRunner;
 
 /**
  * The DL4J runtime shared by every xLSTM layer: parameter and gradient views, the recurrent contract
@@ -30,10 +32,17 @@ import org.xlstm.dl4j.conf.XlstmLayerConfig;
  * <p>Module computations run outside DL4J's workspaces, so the values kept between activate and
  * backprop stay valid whatever DL4J does with its workspaces in between; only the output and the input
  * gradient are placed in the workspaces DL4J expects them in.
+ *
+ * <p>rnnTimeStep with one unmasked float32 time step on the CPU backend takes the module's step form
+ * ({@link org.xlstm.dl4j.runtime.step.TokenStep}), which computes the same numbers without the per-op
+ * overhead of the sequence code; the system property {@value StepForms#PROPERTY}{@code =false} turns it off.
  */
 public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> implements RecurrentLayer {
 
     private final SequenceModule module;
+    /** The step form, created on the first step that can use it; null before, or where there is none. */
+    private StepRunner stepRunner;
+    private boolean stepRunnerResolved;
     private INDArray paramsFlat;
     private INDArray gradientsFlat;
     private Map<String, INDArray> params;
@@ -65,20 +74,49 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     public INDArray rnnActivateUsingStoredState(INDArray input, boolean training, boolean storeLastForTBPTT,
                                                 LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
+        sharePreviousState();
         return forward(training, previousState, storeLastForTBPTT, workspaceMgr);
     }
 
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
-        ModuleForward result;
+        StepRunner fast = maskArray == null ? stepRunner() : null;
+        boolean stepped;
+        ModuleForward result = null;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-            result = module.forward(params, x, moduleMask(x), previousState, false);
-            previousState = detached(result.finalState);
+            stepped = fast != null && fast.step(params, input, previousState);
+            if (stepped) {
+                previousState = fast.state();
+            } else {
+                INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+                result = module.forward(params, x, moduleMask(x), previousState, false);
+                previousState = detached(result.finalState);
+            }
         }
-        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS,
-                SequenceLayout.fromModuleLayout(layerConf(), result.output));
+        // The output is created here, in the workspace DL4J has open for activations.
+        INDArray output = stepped ? fast.output() : SequenceLayout.fromModuleLayout(layerConf(), result.output);
+        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, output);
+    }
+
+    /** The step form when it applies to this layer now (see class comment), else null. */
+    private StepRunner stepRunner() {
+        if (dataType != DataType.FLOAT || !StepForms.enabled()) {
+            return null;
+        }
+        if (!stepRunnerResolved) {
+            stepRunner = module.stepper().map(step -> new StepRunner(step, module.inputSize(), module.outputSize(),
+                    layerConf().getDataFormat())).orElse(null);
+            stepRunnerResolved = true;
+        }
+        return stepRunner;
+    }
+
+    /** The stored state is about to be seen outside rnnTimeStep: the step form must not write it in place. */
+    private void sharePreviousState() {
+        if (stepRunner != null) {
+            stepRunner.share();
+        }
     }
 
     private INDArray forward(boolean training, Map<String, INDArray> initialState, boolean storeLastForTBPTT,
@@ -150,6 +188,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     @Override
     public Map<String, INDArray> rnnGetPreviousState() {
+        sharePreviousState();
         return previousState == null ? Collections.emptyMap() : new HashMap<>(previousState);
     }
 
