@@ -23,6 +23,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public interface MatrixMemoryKernel {
 
+    /** The normalizer's additive epsilon (the 1e-6 above), as the reference implementation. */
+    double NORMALIZER_EPS = 1e-6;
+
     /** A short name for logs and error messages. */
     String name();
 

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -11,6 +12,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.Linear;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.TokenStep;
 
 /** The gated feed-forward of the sLSTM block: {@code W_down(act(g) * u)} with {@code [g, u] = W_up x}. Stateless. */
 public final class GatedFeedForwardModule implements SequenceModule {
@@ -107,5 +110,10 @@ public final class GatedFeedForwardModule implements SequenceModule {
                 new long[] {1, 1, 1}, 3, 3, 0, 0, 0);
         SDVariable act = activation == Activation.GELU ? GraphOps.gelu(sd, gate) : GraphOps.silu(sd, gate);
         return GraphOps.linear(sd, act.mul(up), params.get(prefix + "DownW"), bias ? params.get(prefix + "DownB") : null);
+    }
+
+    @Override
+    public Optional<TokenStep> stepper() {
+        return Optional.of(StepForms.feedForward(size, inner, activation, bias, prefix));
     }
 }

@@ -3,11 +3,14 @@ package org.xlstm.dl4j.runtime;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.ops.GroupNorm;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.TokenStep;
 
 /** xLSTM's LayerNorm over the features of each step: scale (1 + w), no bias. Stateless. */
 public final class LayerNormModule implements SequenceModule {
@@ -53,5 +56,10 @@ public final class LayerNormModule implements SequenceModule {
     @Override
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
         return GraphOps.groupNorm(sd, x, params.get(weight), 1, size, MLSTMModule.NORM_EPS);
+    }
+
+    @Override
+    public Optional<TokenStep> stepper() {
+        return Optional.of(StepForms.layerNorm(size, weight));
     }
 }

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -20,6 +21,8 @@ import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
 import org.xlstm.dl4j.ops.GroupNorm;
 import org.xlstm.dl4j.ops.Linear;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.TokenStep;
 
 /**
  * The mLSTM layer of xLSTM (pre up-projection): up-projection to [x_m, z], causal conv + SiLU on x_m,
@@ -27,7 +30,8 @@ import org.xlstm.dl4j.ops.Linear;
  * the matrix-memory cell, per-head norm, learnable skip, output gate SiLU(z), down-projection.
  */
 public final class MLSTMModule implements SequenceModule {
-    static final double NORM_EPS = 1e-5;
+    /** The epsilon of every xLSTM norm (LayerNorm, per-head group norm). */
+    public static final double NORM_EPS = 1e-5;
 
     private final MLSTMShape shape;
     private final String prefix;
@@ -214,6 +218,11 @@ public final class MLSTMModule implements SequenceModule {
     @Override
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
         return MLSTMGraph.define(sd, shape, prefix, x, params, mask);
+    }
+
+    @Override
+    public Optional<TokenStep> stepper() {
+        return Optional.of(StepForms.mlstm(shape, prefix));
     }
 
     private MatrixMemoryState cellState(Map<String, INDArray> state) {

@@ -3,11 +3,14 @@ package org.xlstm.dl4j.runtime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.ops.GroupNorm;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.TokenStep;
 
 /** The xLSTM residual pattern {@code x + inner(LayerNorm(x))}, LayerNorm with scale (1 + w) and no bias. */
 public final class PreNormResidual implements SequenceModule {
@@ -71,5 +74,10 @@ public final class PreNormResidual implements SequenceModule {
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
         SDVariable normed = GraphOps.groupNorm(sd, x, params.get(normWeight), 1, inputSize(), MLSTMModule.NORM_EPS);
         return x.add(inner.define(sd, normed, params, mask));
+    }
+
+    @Override
+    public Optional<TokenStep> stepper() {
+        return inner.stepper().map(step -> StepForms.residual(inputSize(), normWeight, step));
     }
 }

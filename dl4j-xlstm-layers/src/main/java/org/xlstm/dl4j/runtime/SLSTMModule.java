@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -19,6 +20,8 @@ import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
 import org.xlstm.dl4j.ops.GroupNorm;
 import org.xlstm.dl4j.ops.Linear;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.TokenStep;
 
 /**
  * The sLSTM layer of xLSTM: optional causal conv + SiLU feeding the input and forget gates, the z and o
@@ -165,6 +168,11 @@ public final class SLSTMModule implements SequenceModule {
     @Override
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
         return SLSTMGraph.define(sd, shape, x, params, mask);
+    }
+
+    @Override
+    public Optional<TokenStep> stepper() {
+        return Optional.of(StepForms.slstm(shape));
     }
 
     private INDArray project(INDArray rows, INDArray w) {

@@ -2,10 +2,12 @@ package org.xlstm.dl4j.runtime;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.runtime.step.TokenStep;
 
 /**
  * A piece of an xLSTM layer (a cell layer, a feed-forward, a residual wrapper) with its own hand-written
@@ -40,4 +42,12 @@ public interface SequenceModule {
      * or null. The executable specification used to check the hand-written runtime.
      */
     SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask);
+
+    /**
+     * The single-token inference form of this module (float32, CPU; see {@link TokenStep}), or empty where
+     * there is none: a layer whose module has no step form runs rnnTimeStep through {@link #forward}.
+     */
+    default Optional<TokenStep> stepper() {
+        return Optional.empty();
+    }
 }

@@ -4,10 +4,13 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.TokenStep;
 
 /** Modules applied one after another; their parameter and state names must not collide. */
 public final class SequentialModule implements SequenceModule {
@@ -76,5 +79,23 @@ public final class SequentialModule implements SequenceModule {
             current = m.define(sd, current, params, mask);
         }
         return current;
+    }
+
+    /** A step form only when every module has one. */
+    @Override
+    public Optional<TokenStep> stepper() {
+        List<TokenStep> steps = new ArrayList<>();
+        int[] intermediateSizes = new int[modules.size() - 1];
+        for (int i = 0; i < modules.size(); i++) {
+            Optional<TokenStep> step = modules.get(i).stepper();
+            if (step.isEmpty()) {
+                return Optional.empty();
+            }
+            steps.add(step.get());
+            if (i < intermediateSizes.length) {
+                intermediateSizes[i] = (int) modules.get(i).outputSize();
+            }
+        }
+        return Optional.of(StepForms.sequential(steps, intermediateSizes));
     }
 }

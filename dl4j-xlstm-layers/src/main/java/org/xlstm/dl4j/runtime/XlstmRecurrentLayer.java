@@ -21,6 +21,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
+import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.runtime.step.StepRunner;
 
 /**
  * The DL4J runtime shared by every xLSTM layer: parameter and gradient views, the recurrent contract
@@ -32,6 +34,10 @@ import org.xlstm.dl4j.conf.XlstmLayerConfig;
  * forwards and backward passes, whose temporaries all die with the call, run in this runtime's own
  * {@link ComputeWorkspace}s. Only the output, the input gradient and the recurrent state leave them,
  * copied into the workspaces DL4J expects them in (or detached).
+ *
+ * <p>rnnTimeStep with one unmasked float32 time step on the CPU backend takes the module's step form
+ * ({@link org.xlstm.dl4j.runtime.step.TokenStep}), which computes the same numbers without the per-op
+ * overhead of the sequence code; the system property {@value StepForms#PROPERTY}{@code =false} turns it off.
  */
 public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> implements RecurrentLayer {
 
@@ -39,6 +45,9 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     private static final ComputeWorkspace BACKWARD = new ComputeWorkspace("XLSTM_BACKWARD");
 
     private final SequenceModule module;
+    /** The step form, created on the first step that can use it; null before, or where there is none. */
+    private StepRunner stepRunner;
+    private boolean stepRunnerResolved;
     private INDArray paramsFlat;
     private INDArray gradientsFlat;
     private Map<String, INDArray> params;
@@ -70,18 +79,49 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     public INDArray rnnActivateUsingStoredState(INDArray input, boolean training, boolean storeLastForTBPTT,
                                                 LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
+        sharePreviousState();
         return forward(training, previousState, storeLastForTBPTT, workspaceMgr);
     }
 
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         setInput(input, workspaceMgr);
+        StepRunner fast = maskArray == null ? stepRunner() : null;
+        boolean stepped;
+        try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            stepped = fast != null && fast.step(params, input, previousState);
+        }
+        if (stepped) {
+            previousState = fast.state();
+            // The output is created here, in the workspace DL4J has open for activations.
+            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, fast.output());
+        }
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              MemoryWorkspace scratch = INFERENCE.enter()) {
             INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             ModuleForward result = module.forward(params, x, moduleMask(x), previousState, false);
             previousState = detached(result.finalState);
             return escapeActivations(result.output, workspaceMgr);
+        }
+    }
+
+    /** The step form when it applies to this layer now (see class comment), else null. */
+    private StepRunner stepRunner() {
+        if (dataType != DataType.FLOAT || !StepForms.enabled()) {
+            return null;
+        }
+        if (!stepRunnerResolved) {
+            stepRunner = module.stepper().map(step -> new StepRunner(step, module.inputSize(), module.outputSize(),
+                    layerConf().getDataFormat())).orElse(null);
+            stepRunnerResolved = true;
+        }
+        return stepRunner;
+    }
+
+    /** The stored state is about to be seen outside rnnTimeStep: the step form must not write it in place. */
+    private void sharePreviousState() {
+        if (stepRunner != null) {
+            stepRunner.share();
         }
     }
 
@@ -172,6 +212,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     @Override
     public Map<String, INDArray> rnnGetPreviousState() {
+        sharePreviousState();
         return previousState == null ? Collections.emptyMap() : new HashMap<>(previousState);
     }
 

@@ -5,11 +5,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.CumSum;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
 
 /** Gate pre-activations turned into the log-space quantities of the mLSTM recurrence. */
 final class GateLogs {
     /** The normalizer's additive epsilon of the reference implementation. */
-    static final double EPS = 1e-6;
+    static final double EPS = MatrixMemoryKernel.NORMALIZER_EPS;
 
     private GateLogs() {
     }
