@@ -27,10 +27,16 @@ public final class BlockDiagonalLinear {
     public static INDArray forward(INDArray x, INDArray w, INDArray b) {
         check(x, w, b);
         long nb = w.size(0);
-        INDArray xb = blocksFirst(x, nb, w.size(2));
-        INDArray yb = Nd4j.createUninitialized(x.dataType(), nb, x.size(0), w.size(1));
-        BatchedMatmul.into(xb, w, yb, false, true);
-        INDArray y = blocksLast(yb);
+        INDArray y;
+        if (onHost(x)) {
+            y = Nd4j.createUninitialized(x.dataType(), x.size(0), nb * w.size(1));
+            HostBlockDiagonal.forward(x, w, y);
+        } else {
+            INDArray xb = blocksFirst(x, nb, w.size(2));
+            INDArray yb = Nd4j.createUninitialized(x.dataType(), nb, x.size(0), w.size(1));
+            BatchedMatmul.into(xb, w, yb, false, true);
+            y = blocksLast(yb);
+        }
         if (b != null) {
             y.addiRowVector(b);
         }
@@ -45,6 +51,15 @@ public final class BlockDiagonalLinear {
         requireShape(OP, "dy", dy, x.size(0), nb * bout);
         requireShape(OP, "dW", dW, w.shape());
         requireSameType(OP, "dy", dy, x);
+        if (dB != null) {
+            requireVector(OP, "dB", dB, nb * bout);
+            assignGradient(dB, dy.sum(0));
+        }
+        if (onHost(x) && HostBlas.addressable(dy)) {
+            INDArray dx = Nd4j.createUninitialized(x.dataType(), x.size(0), x.size(1));
+            HostBlockDiagonal.backward(x, w, dy, dW, dx);
+            return dx;
+        }
         INDArray xb = blocksFirst(x, nb, w.size(2));
         INDArray dyb = blocksFirst(dy, nb, bout);
         if (dW.elementWiseStride() == 1 && dW.ordering() == 'c') {
@@ -52,13 +67,18 @@ public final class BlockDiagonalLinear {
         } else {
             dW.assign(Nd4j.matmul(dyb, xb, true, false, false));
         }
-        if (dB != null) {
-            requireVector(OP, "dB", dB, nb * bout);
-            assignGradient(dB, dy.sum(0));
-        }
         INDArray dxb = Nd4j.createUninitialized(x.dataType(), nb, x.size(0), w.size(2));
         BatchedMatmul.into(dyb, w, dxb, false, false);
         return blocksLast(dxb);
+    }
+
+    /**
+     * Whether the host path applies: on ND4J's CPU backend it runs OpenBLAS on column groups of x in place,
+     * where the general path permutes x and y into block-major copies (strided copies of runs of bin
+     * elements, which cost more than all the arithmetic for small blocks).
+     */
+    private static boolean onHost(INDArray x) {
+        return HostBlas.available() && HostBlas.addressable(x) && x.size(0) > 0;
     }
 
     /** [N, nb*s] -> contiguous [nb, N, s], so one batched matmul covers all blocks. */

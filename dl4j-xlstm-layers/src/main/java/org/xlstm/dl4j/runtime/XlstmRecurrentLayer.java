@@ -1,8 +1,10 @@
 package org.xlstm.dl4j.runtime;
 
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import org.deeplearning4j.nn.api.Layer;
@@ -29,11 +31,11 @@ import org.xlstm.dl4j.runtime.step.StepRunner;
  * (rnnTimeStep, stored state, truncated BPTT), masks, data formats and types, and workspace placement.
  * The math lives in the configuration's {@link SequenceModule}.
  *
- * <p>Module computations run outside DL4J's workspaces. A training forward runs outside any workspace, so
- * the values it keeps for backprop stay valid whatever DL4J does with its workspaces in between. Inference
- * forwards and backward passes, whose temporaries all die with the call, run in this runtime's own
- * {@link ComputeWorkspace}s. Only the output, the input gradient and the recurrent state leave them,
- * copied into the workspaces DL4J expects them in (or detached).
+ * <p>Module computations run in this runtime's own workspaces, never in DL4J's: a training forward in the
+ * layer's {@link TrainingForwardWorkspace}, where the values it keeps for backprop stay valid whatever DL4J
+ * does with its workspaces in between; inference forwards and backward passes, whose temporaries all die
+ * with the call, in shared {@link ComputeWorkspace}s. Only the output, the input gradient and the
+ * recurrent state leave them, copied into the workspaces DL4J expects them in (or detached).
  *
  * <p>rnnTimeStep with one unmasked float32 time step on the CPU backend takes the module's step form
  * ({@link org.xlstm.dl4j.runtime.step.TokenStep}), which computes the same numbers without the per-op
@@ -58,6 +60,8 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     /** State at the end of the last TBPTT segment. */
     private Map<String, INDArray> tbpttState;
 
+    /** Where the training forward's values live until backprop; taken on the first training forward. */
+    private TrainingForwardWorkspace trainingWorkspace;
     /** The last training forward pass, kept for backprop, and the inputs it was computed from. */
     private ModuleForward lastForward;
     private INDArray lastForwardInput;
@@ -136,16 +140,23 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
                 return escapeActivations(result.output, workspaceMgr);
             }
         }
-        ModuleForward result;
+        INDArray output;
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            // Everything kept for backprop is created here, outside any workspace (see class comment).
-            result = moduleForward(initialState, true, storeLastForTBPTT);
+            List<Object> callKind = List.of(Arrays.toString(input.shape()), input.dataType(),
+                    maskArray == null ? "" : Arrays.toString(maskArray.shape()), initialState != null);
+            lastForward = trainingWorkspace().run(callKind, () -> moduleForward(initialState, true, storeLastForTBPTT));
+            output = escapeActivations(lastForward.output, workspaceMgr);
         }
-        lastForward = result;
         lastForwardInput = input;
         lastInitialState = initialState;
-        return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS,
-                SequenceLayout.fromModuleLayout(layerConf(), result.output));
+        return output;
+    }
+
+    private TrainingForwardWorkspace trainingWorkspace() {
+        if (trainingWorkspace == null) {
+            trainingWorkspace = new TrainingForwardWorkspace(this);
+        }
+        return trainingWorkspace;
     }
 
     private ModuleForward moduleForward(Map<String, INDArray> initialState, boolean forBackward,

@@ -76,6 +76,33 @@ class BlockDiagonalLinearTest {
         assertClose(BlockDiagonalLinear.forward(x, w, null), BlockDiagonalLinear.forward(x.dup('f'), w, null), 1e-12);
     }
 
+    /**
+     * On the CPU backend c-order float/double inputs take {@link HostBlockDiagonal} (blocks grouped into
+     * dense OpenBLAS products on column windows); f-order inputs take the permuting general path, the one
+     * nd4j-cuda uses. Both must agree wherever the grouping differs: many small blocks in several groups,
+     * blocks that do not divide the group width, and blocks wider than a group.
+     */
+    @Test
+    void hostGroupedProductsAgreeWithTheGeneralPath() {
+        assertTrue(HostBlas.available(), "the CPU backend test run must exercise the host path");
+        int[][] shapes = {{48, 4, 4}, {6, 5, 3}, {7, 3, 2}, {2, 70, 66}};
+        for (int[] shape : shapes) {
+            int nb = shape[0];
+            int bout = shape[1];
+            int bin = shape[2];
+            INDArray x = randn(37, nb * bin);
+            INDArray w = randn(nb, bout, bin);
+            INDArray r = randn(37, nb * bout);
+            assertClose(BlockDiagonalLinear.forward(x.dup('f'), w, null), BlockDiagonalLinear.forward(x, w, null), 1e-12);
+            INDArray generalDW = Nd4j.create(DataType.DOUBLE, nb, bout, bin);
+            INDArray generalDx = BlockDiagonalLinear.backward(x.dup('f'), w, r.dup('f'), generalDW, null);
+            INDArray hostDW = Nd4j.create(DataType.DOUBLE, nb, bout, bin);
+            INDArray hostDx = BlockDiagonalLinear.backward(x, w, r, hostDW, null);
+            assertClose(generalDx, hostDx, 1e-12);
+            assertClose(generalDW, hostDW, 1e-12);
+        }
+    }
+
     @Test
     void lowerPrecisionAgreesWithDouble() {
         INDArray x = randn(5, 16);

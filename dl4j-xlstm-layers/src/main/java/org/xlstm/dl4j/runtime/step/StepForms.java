@@ -2,7 +2,7 @@ package org.xlstm.dl4j.runtime.step;
 
 import java.util.List;
 
-import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.ops.HostBlas;
 import org.xlstm.dl4j.runtime.GatedFeedForwardModule;
 import org.xlstm.dl4j.runtime.MLSTMShape;
 import org.xlstm.dl4j.runtime.SLSTMShape;
@@ -11,41 +11,19 @@ import org.xlstm.dl4j.runtime.SLSTMShape;
  * Where the step form applies, and the step forms of the runtime's modules (for their
  * {@code SequenceModule.stepper()}).
  *
- * <p>It applies on ND4J's CPU backend only: there the arrays live in host memory that OpenBLAS can read;
- * with nd4j-cuda they live on the GPU, and OpenBLAS may not even be on the class path. Nothing here loads
- * OpenBLAS classes; {@link Blas} is loaded on the first step.
+ * <p>It applies where {@link HostBlas#available()}: on ND4J's CPU backend with OpenBLAS on the class path.
+ * Nothing here loads OpenBLAS classes; {@link Blas} is loaded on the first step.
  */
 public final class StepForms {
     /** Set to {@code false} to run rnnTimeStep through the general sequence path even where the step form applies. */
     public static final String PROPERTY = "xlstm.step.fast";
-    private static final String OPENBLAS = "org.bytedeco.openblas.global.openblas_nolapack";
-
-    private static volatile Boolean backendSupported;
 
     private StepForms() {
     }
 
     /** Whether single steps take the step form now (the system property is read on each call). */
     public static boolean enabled() {
-        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY)) && backendSupported();
-    }
-
-    private static boolean backendSupported() {
-        Boolean supported = backendSupported;
-        if (supported == null) {
-            supported = Nd4j.getEnvironment().isCPU() && classPresent(OPENBLAS);
-            backendSupported = supported;
-        }
-        return supported;
-    }
-
-    private static boolean classPresent(String name) {
-        try {
-            Class.forName(name, false, StepForms.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException | LinkageError e) {
-            return false;
-        }
+        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY)) && HostBlas.available();
     }
 
     public static TokenStep mlstm(MLSTMShape shape, String prefix) {

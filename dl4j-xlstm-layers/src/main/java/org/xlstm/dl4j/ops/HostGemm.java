@@ -1,0 +1,60 @@
+package org.xlstm.dl4j.ops;
+
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
+
+import org.bytedeco.javacpp.DoublePointer;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.openblas.global.openblas_nolapack;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * Row-major GEMM on column blocks of ND4J host arrays, {@code C = op(A) op(B)}, where each operand is a
+ * [rows, cols] window starting at column {@code col} of a 2-d array whose rows may be longer (the leading
+ * dimension is the array's row stride). No copies: OpenBLAS reads and writes the arrays in place. Only for
+ * {@link HostBlas#available()} and {@link HostBlas#addressable} arrays of one data type.
+ */
+final class HostGemm {
+    private HostGemm() {
+    }
+
+    /** An operand: columns [col, col + cols) of every row of {@code array}. */
+    static final class Window {
+        final INDArray array;
+        final long col;
+
+        Window(INDArray array, long col) {
+            this.array = array;
+            this.col = col;
+        }
+    }
+
+    static void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, Window a, Window b, Window c) {
+        int ta = transposeA ? CblasTrans : CblasNoTrans;
+        int tb = transposeB ? CblasTrans : CblasNoTrans;
+        int lda = (int) a.array.stride(0);
+        int ldb = (int) b.array.stride(0);
+        int ldc = (int) c.array.stride(0);
+        if (c.array.dataType() == DataType.DOUBLE) {
+            openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (DoublePointer) at(a), lda,
+                    (DoublePointer) at(b), ldb, 0.0, (DoublePointer) at(c), ldc);
+        } else {
+            openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, (FloatPointer) at(a), lda,
+                    (FloatPointer) at(b), ldb, 0f, (FloatPointer) at(c), ldc);
+        }
+    }
+
+    /** The data buffer of a view already starts at the view's offset (it is what ND4J hands to BLAS). */
+    private static Pointer at(Window w) {
+        Pointer base = w.array.data().addressPointer();
+        if (base instanceof DoublePointer) {
+            DoublePointer p = (DoublePointer) base;
+            return new DoublePointer(p).position(p.position() + w.col);
+        }
+        FloatPointer p = (FloatPointer) base;
+        return new FloatPointer(p).position(p.position() + w.col);
+    }
+}
