@@ -28,7 +28,7 @@ public final class HostBlas {
     /** Float32 or float64 with unit stride along the last of two dimensions: what a BLAS call can address. */
     static boolean addressable(INDArray a) {
         return (a.dataType() == DataType.FLOAT || a.dataType() == DataType.DOUBLE) && a.rank() == 2
-                && (a.stride(1) == 1 || a.size(1) == 1) && a.stride(0) >= a.size(1);
+                && (a.stride(1) == 1 || a.size(1) == 1) && (a.stride(0) >= a.size(1) || a.size(0) == 1);
     }
 
     private static boolean classPresent(String name) {

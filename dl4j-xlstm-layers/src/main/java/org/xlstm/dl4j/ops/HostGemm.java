@@ -35,9 +35,9 @@ final class HostGemm {
     static void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, Window a, Window b, Window c) {
         int ta = transposeA ? CblasTrans : CblasNoTrans;
         int tb = transposeB ? CblasTrans : CblasNoTrans;
-        int lda = (int) a.array.stride(0);
-        int ldb = (int) b.array.stride(0);
-        int ldc = (int) c.array.stride(0);
+        int lda = leadingDimension(a.array);
+        int ldb = leadingDimension(b.array);
+        int ldc = leadingDimension(c.array);
         if (c.array.dataType() == DataType.DOUBLE) {
             openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (DoublePointer) at(a), lda,
                     (DoublePointer) at(b), ldb, 0.0, (DoublePointer) at(c), ldc);
@@ -45,6 +45,14 @@ final class HostGemm {
             openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, (FloatPointer) at(a), lda,
                     (FloatPointer) at(b), ldb, 0f, (FloatPointer) at(c), ldc);
         }
+    }
+
+    /**
+     * The row stride; for a single row ND4J may report a row stride of 1, which BLAS rejects (it then
+     * leaves C untouched), and any value of at least the row length addresses the same elements.
+     */
+    static int leadingDimension(INDArray a) {
+        return (int) (a.size(0) == 1 ? Math.max(1, a.size(1)) : a.stride(0));
     }
 
     /** The data buffer of a view already starts at the view's offset (it is what ND4J hands to BLAS). */

@@ -85,14 +85,16 @@ class BlockDiagonalLinearTest {
     @Test
     void hostGroupedProductsAgreeWithTheGeneralPath() {
         assertTrue(HostBlas.available(), "the CPU backend test run must exercise the host path");
-        int[][] shapes = {{48, 4, 4}, {6, 5, 3}, {7, 3, 2}, {2, 70, 66}};
+        // rows: many, and a single row (a streaming step), for which ND4J may report a row stride of 1
+        int[][] shapes = {{37, 48, 4, 4}, {37, 6, 5, 3}, {37, 7, 3, 2}, {37, 2, 70, 66}, {1, 48, 4, 4}, {1, 2, 70, 66}};
         for (int[] shape : shapes) {
-            int nb = shape[0];
-            int bout = shape[1];
-            int bin = shape[2];
-            INDArray x = randn(37, nb * bin);
+            int rows = shape[0];
+            int nb = shape[1];
+            int bout = shape[2];
+            int bin = shape[3];
+            INDArray x = randn(1, rows, nb * bin).reshape(rows, nb * bin);
             INDArray w = randn(nb, bout, bin);
-            INDArray r = randn(37, nb * bout);
+            INDArray r = randn(rows, nb * bout);
             assertClose(BlockDiagonalLinear.forward(x.dup('f'), w, null), BlockDiagonalLinear.forward(x, w, null), 1e-12);
             INDArray generalDW = Nd4j.create(DataType.DOUBLE, nb, bout, bin);
             INDArray generalDx = BlockDiagonalLinear.backward(x.dup('f'), w, r.dup('f'), generalDW, null);
