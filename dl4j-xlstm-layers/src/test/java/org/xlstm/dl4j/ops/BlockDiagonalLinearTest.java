@@ -102,6 +102,14 @@ class BlockDiagonalLinearTest {
             INDArray hostDx = BlockDiagonalLinear.backward(x, w, r, hostDW, null);
             assertClose(generalDx, hostDx, 1e-12);
             assertClose(generalDW, hostDW, 1e-12);
+
+            INDArray xf = x.castTo(DataType.FLOAT);
+            INDArray wf = w.castTo(DataType.FLOAT);
+            assertClose(BlockDiagonalLinear.forward(x, w, null), BlockDiagonalLinear.forward(xf, wf, null), 1e-5);
+            INDArray floatDW = Nd4j.create(DataType.FLOAT, nb, bout, bin);
+            INDArray floatDx = BlockDiagonalLinear.backward(xf, wf, r.castTo(DataType.FLOAT), floatDW, null);
+            assertClose(generalDx, floatDx, 1e-5);
+            assertClose(generalDW, floatDW, 1e-5);
         }
     }
 
