@@ -226,10 +226,7 @@ class StepFormTest {
         }
     }
 
-    /**
-     * NWC, one block per network: in M2.1 the general path's NWC output of a layer after the first fails
-     * DL4J's workspace validation in rnnTimeStep (a pre-existing problem outside the step form).
-     */
+    /** NWC, each block type alone in a network (stacks: {@link #nwcStackOfTwoBlocksStreams}). */
     @Test
     void nwcMatchesTheGeneralPath() {
         for (Layer block : List.<Layer>of(new MLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build(),
@@ -249,6 +246,32 @@ class StepFormTest {
             }
             assertSameStates("NWC", reference, fast);
         }
+    }
+
+    /**
+     * NWC with two blocks: the general path copies each layer's output into DL4J's activation workspace, so
+     * the second layer's output passes DL4J's workspace validation, for single steps and longer calls.
+     */
+    @Test
+    void nwcStackOfTwoBlocksStreams() {
+        MultiLayerNetwork fast = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.FLOAT).list()
+                .layer(new MLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build())
+                .layer(new SLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build())
+                .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3)
+                        .activation(Activation.IDENTITY).dataFormat(RNNFormat.NWC).build())
+                .setInputType(InputType.recurrent(E, RNNFormat.NWC)).build());
+        fast.init();
+        fast.setParams(Nd4j.randn(DataType.FLOAT, 1, fast.numParams()).muli(0.3));
+        MultiLayerNetwork reference = fast.clone();
+        INDArray x = Nd4j.randn(DataType.FLOAT, 2, 10, E);
+        for (int t = 0; t < 5; t++) {
+            INDArray step = x.get(NDArrayIndex.all(), NDArrayIndex.interval(t, t + 1), NDArrayIndex.all()).dup();
+            assertClose("NWC stack t=" + t, general(() -> reference.rnnTimeStep(step)), fast.rnnTimeStep(step));
+        }
+        INDArray rest = x.get(NDArrayIndex.all(), NDArrayIndex.interval(5, 10), NDArrayIndex.all()).dup();
+        assertClose("NWC stack, 5 steps at once", general(() -> reference.rnnTimeStep(rest)), fast.rnnTimeStep(rest));
+        assertSameStates("NWC stack", reference, fast);
     }
 
     /** Guards against a silently disabled step form: its rounding differs from the general path's. */
