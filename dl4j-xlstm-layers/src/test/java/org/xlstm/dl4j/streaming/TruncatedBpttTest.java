@@ -35,6 +35,12 @@ import org.xlstm.dl4j.conf.SLSTMLayer;
 class TruncatedBpttTest {
     private static final int SEGMENT = 6;
     private static final int BATCH = 16;
+    /**
+     * Seeded, but multi-threaded sums make runs differ in their last bits and training amplifies that: at
+     * 250 iterations the mLSTM's second-segment RMSE ranged from 0.05 to 0.33 across runs of the same code
+     * (threshold 0.3); 400 give the optimiser room to finish storing the cue.
+     */
+    private static final int ITERATIONS = 400;
 
     static Stream<String> layers() {
         return Stream.of("mlstm", "slstm");
@@ -83,7 +89,7 @@ class TruncatedBpttTest {
                 .tBPTTForwardLength(SEGMENT).tBPTTBackwardLength(SEGMENT).build();
         MultiLayerNetwork net = new MultiLayerNetwork(conf);
         net.init();
-        for (int i = 0; i < 250; i++) {
+        for (int i = 0; i < ITERATIONS; i++) {
             net.fit(task(i));
         }
         DataSet test = task(100_000);
@@ -103,7 +109,7 @@ class TruncatedBpttTest {
                 .tBPTTForwardLength(SEGMENT).tBPTTBackwardLength(SEGMENT).build();
         ComputationGraph graph = new ComputationGraph(conf);
         graph.init();
-        for (int i = 0; i < 250; i++) {
+        for (int i = 0; i < ITERATIONS; i++) {
             graph.fit(task(i));
         }
         DataSet test = task(100_000);
