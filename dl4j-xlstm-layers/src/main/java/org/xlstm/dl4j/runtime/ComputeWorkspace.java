@@ -41,24 +41,25 @@ final class ComputeWorkspace {
         if (workspace != null && workspace.getLastCycleAllocations() > workspace.getCurrentSize()) {
             long needed = (long) (workspace.getLastCycleAllocations() * HEADROOM);
             manager.destroyWorkspace(workspace);
-            workspace = manager.getWorkspaceForCurrentThread(configuration(needed), id);
+            workspace = manager.getWorkspaceForCurrentThread(configuration(needed, ResetPolicy.BLOCK_LEFT), id);
         } else if (workspace == null) {
-            workspace = manager.getWorkspaceForCurrentThread(configuration(0), id);
+            workspace = manager.getWorkspaceForCurrentThread(configuration(0, ResetPolicy.BLOCK_LEFT), id);
         }
         return workspace.notifyScopeEntered();
     }
 
     /**
      * Fixed size, no learning: ND4J's learning policies free spilled allocations when a scope closes and
-     * resize on their own schedule; here the size is chosen in {@link #enter()} instead.
+     * resize on their own schedule; here (and in {@link TrainingForwardWorkspace}) the size is chosen by the
+     * caller instead.
      */
-    private static WorkspaceConfiguration configuration(long bytes) {
+    static WorkspaceConfiguration configuration(long bytes, ResetPolicy reset) {
         return WorkspaceConfiguration.builder()
                 .initialSize(bytes)
                 .policyAllocation(AllocationPolicy.STRICT)
                 .policyLearning(LearningPolicy.NONE)
                 .policySpill(SpillPolicy.EXTERNAL)
-                .policyReset(ResetPolicy.BLOCK_LEFT)
+                .policyReset(reset)
                 .policyMirroring(MirroringPolicy.FULL)
                 .build();
     }

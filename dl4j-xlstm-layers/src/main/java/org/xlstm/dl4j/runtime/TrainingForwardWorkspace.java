@@ -8,11 +8,7 @@ import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.memory.MemoryWorkspaceManager;
 import org.nd4j.linalg.api.memory.abstracts.Nd4jWorkspace;
 import org.nd4j.linalg.api.memory.conf.WorkspaceConfiguration;
-import org.nd4j.linalg.api.memory.enums.AllocationPolicy;
-import org.nd4j.linalg.api.memory.enums.LearningPolicy;
-import org.nd4j.linalg.api.memory.enums.MirroringPolicy;
 import org.nd4j.linalg.api.memory.enums.ResetPolicy;
-import org.nd4j.linalg.api.memory.enums.SpillPolicy;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
@@ -94,15 +90,8 @@ final class TrainingForwardWorkspace {
         }
     }
 
-    /** Circular, so that ND4J accepts its arrays after the scope closed; sized here, not by ND4J. */
+    /** Circular, so that ND4J accepts its arrays after the scope closed (it checks only scoped ones). */
     private static WorkspaceConfiguration configuration(long bytes) {
-        return WorkspaceConfiguration.builder()
-                .initialSize(bytes)
-                .policyAllocation(AllocationPolicy.STRICT)
-                .policyLearning(LearningPolicy.NONE)
-                .policySpill(SpillPolicy.EXTERNAL)
-                .policyReset(ResetPolicy.ENDOFBUFFER_REACHED)
-                .policyMirroring(MirroringPolicy.FULL)
-                .build();
+        return ComputeWorkspace.configuration(bytes, ResetPolicy.ENDOFBUFFER_REACHED);
     }
 }

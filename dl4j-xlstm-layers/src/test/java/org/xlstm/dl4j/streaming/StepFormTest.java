@@ -231,13 +231,7 @@ class StepFormTest {
     void nwcMatchesTheGeneralPath() {
         for (Layer block : List.<Layer>of(new MLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build(),
                 new SLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build())) {
-            MultiLayerNetwork fast = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3)
-                    .dataType(DataType.FLOAT).list().layer(block)
-                    .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3)
-                            .activation(Activation.IDENTITY).dataFormat(RNNFormat.NWC).build())
-                    .setInputType(InputType.recurrent(E, RNNFormat.NWC)).build());
-            fast.init();
-            fast.setParams(Nd4j.randn(DataType.FLOAT, 1, fast.numParams()).muli(0.3));
+            MultiLayerNetwork fast = nwcNetwork(block);
             MultiLayerNetwork reference = fast.clone();
             INDArray x = Nd4j.randn(DataType.FLOAT, 2, 10, E);
             for (int t = 0; t < 10; t++) {
@@ -254,15 +248,8 @@ class StepFormTest {
      */
     @Test
     void nwcStackOfTwoBlocksStreams() {
-        MultiLayerNetwork fast = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(3)
-                .dataType(DataType.FLOAT).list()
-                .layer(new MLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build())
-                .layer(new SLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build())
-                .layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nOut(3)
-                        .activation(Activation.IDENTITY).dataFormat(RNNFormat.NWC).build())
-                .setInputType(InputType.recurrent(E, RNNFormat.NWC)).build());
-        fast.init();
-        fast.setParams(Nd4j.randn(DataType.FLOAT, 1, fast.numParams()).muli(0.3));
+        MultiLayerNetwork fast = nwcNetwork(new MLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build(),
+                new SLSTMBlock.Builder().numHeads(2).dataFormat(RNNFormat.NWC).build());
         MultiLayerNetwork reference = fast.clone();
         INDArray x = Nd4j.randn(DataType.FLOAT, 2, 10, E);
         for (int t = 0; t < 5; t++) {
@@ -272,6 +259,21 @@ class StepFormTest {
         INDArray rest = x.get(NDArrayIndex.all(), NDArrayIndex.interval(5, 10), NDArrayIndex.all()).dup();
         assertClose("NWC stack, 5 steps at once", general(() -> reference.rnnTimeStep(rest)), fast.rnnTimeStep(rest));
         assertSameStates("NWC stack", reference, fast);
+    }
+
+    /** The blocks, then an NWC output layer, with random parameters. */
+    private static MultiLayerNetwork nwcNetwork(Layer... blocks) {
+        NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder().seed(3)
+                .dataType(DataType.FLOAT).list();
+        for (Layer block : blocks) {
+            list.layer(block);
+        }
+        MultiLayerNetwork net = new MultiLayerNetwork(list.layer(new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE)
+                .nOut(3).activation(Activation.IDENTITY).dataFormat(RNNFormat.NWC).build())
+                .setInputType(InputType.recurrent(E, RNNFormat.NWC)).build());
+        net.init();
+        net.setParams(Nd4j.randn(DataType.FLOAT, 1, net.numParams()).muli(0.3));
+        return net;
     }
 
     /** Guards against a silently disabled step form: its rounding differs from the general path's. */

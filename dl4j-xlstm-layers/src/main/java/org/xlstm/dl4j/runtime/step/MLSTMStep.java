@@ -17,13 +17,12 @@ final class MLSTMStep implements TokenStep {
     private final String prefix;
     private final int nIn, nOut, d, heads, dh, blockSize;
     private final ConvStep conv;
-    private final LiveParam upW, upB, qW, qB, kW, kB, vW, vB, igateW, igateB, fgateW, fgateB, skip, normW, downW,
-            downB;
-    private final float[] qWeights, kWeights, vWeights, qBias, kBias, vBias, upBias, downBias;
+    private final StepLinear upProjection, downProjection;
+    private final LiveParam qW, qB, kW, kB, vW, vB, igateW, igateB, fgateW, fgateB, skip, normW;
+    private final float[] qWeights, kWeights, vWeights, qBias, kBias, vBias;
     private final float[] igateBias, fgateBias, skipWeights, normWeights, read;
-    private final NativeScratch nativeX = new NativeScratch(), nativeUp = new NativeScratch(),
-            nativeQkv = new NativeScratch(), nativeIgate = new NativeScratch(), nativeFgate = new NativeScratch(),
-            nativeRead = new NativeScratch(), nativeOut = new NativeScratch(), nativeY = new NativeScratch();
+    private final NativeScratch nativeQkv = new NativeScratch(), nativeIgate = new NativeScratch(), nativeFgate = new NativeScratch(),
+            nativeRead = new NativeScratch();
     private int batch = -1;
     private float[] up, xc, qkv, igate, fgate, n, m, hCell, hOut;
 
@@ -37,8 +36,8 @@ final class MLSTMStep implements TokenStep {
         this.blockSize = shape.qkvBlockSize;
         this.conv = shape.convKernel > 0
                 ? new ConvStep(shape.convKernel, d, prefix + "convW", prefix + "convB", prefix + "conv") : null;
-        upW = new LiveParam(prefix + "upW");
-        upB = LiveParam.optional(shape.bias, prefix + "upB");
+        upProjection = new StepLinear(nIn, 2 * d, prefix + "upW", shape.bias ? prefix + "upB" : null);
+        downProjection = new StepLinear(d, nOut, prefix + "downW", shape.bias ? prefix + "downB" : null);
         qW = new LiveParam(prefix + "qW");
         qB = LiveParam.optional(shape.bias, prefix + "qB");
         kW = new LiveParam(prefix + "kW");
@@ -51,16 +50,12 @@ final class MLSTMStep implements TokenStep {
         fgateB = new LiveParam(prefix + "fgateB");
         skip = new LiveParam(prefix + "skip");
         normW = new LiveParam(prefix + "normW");
-        downW = new LiveParam(prefix + "downW");
-        downB = LiveParam.optional(shape.bias, prefix + "downB");
         qWeights = new float[d * blockSize];
         kWeights = new float[d * blockSize];
         vWeights = new float[d * blockSize];
         qBias = shape.bias ? new float[d] : null;
         kBias = shape.bias ? new float[d] : null;
         vBias = shape.bias ? new float[d] : null;
-        upBias = shape.bias ? new float[2 * d] : null;
-        downBias = shape.bias ? new float[nOut] : null;
         igateBias = new float[heads];
         fgateBias = new float[heads];
         skipWeights = new float[d];
@@ -96,16 +91,7 @@ final class MLSTMStep implements TokenStep {
     @Override
     public void step(Map<String, INDArray> params, float[] x, float[] y, int rows, StepState state) {
         size(rows);
-        FloatPointer upOut = nativeUp.of((long) rows * 2 * d);
-        Blas.rowsTimesMatrix(nativeX.load(x, rows * nIn), upW.pointer(params), upOut, rows, nIn, 2 * d);
-        NativeArrays.read(upOut, 0, up, 0, up.length);
-        if (upB != null) {
-            upB.read(params, upBias);
-            for (int r = 0; r < rows; r++) {
-                StepMath.add(up, r * 2 * d, upBias, 2 * d);
-            }
-        }
-
+        upProjection.apply(params, x, rows, up);
         if (conv != null) {
             conv.step(params, up, 0, 2 * d, xc, rows, state);
         } else {
@@ -128,15 +114,7 @@ final class MLSTMStep implements TokenStep {
                 hOut[r * d + j] = hSkip * StepMath.silu(up[r * 2 * d + d + j]);
             }
         }
-        FloatPointer out = nativeY.of((long) rows * nOut);
-        Blas.rowsTimesMatrix(nativeOut.load(hOut, rows * d), downW.pointer(params), out, rows, d, nOut);
-        NativeArrays.read(out, 0, y, 0, rows * nOut);
-        if (downB != null) {
-            downB.read(params, downBias);
-            for (int r = 0; r < rows; r++) {
-                StepMath.add(y, r * nOut, downBias, nOut);
-            }
-        }
+        downProjection.apply(params, hOut, rows, y);
     }
 
     /** q, k from the conv branch and v from x_m, rows [q | k | v] of 3D. */
