@@ -11,6 +11,7 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.api.layers.RecurrentLayer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.AbstractLayer;
@@ -171,9 +172,10 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     /** The module output in the layer's format, copied out of the compute workspace the caller is in. */
     private INDArray escapeActivations(INDArray moduleOutput, LayerWorkspaceMgr workspaceMgr) {
-        INDArray output = SequenceLayout.fromModuleLayout(layerConf(), moduleOutput);
+        // One copy: for NCW the permuted view is laid out in c order by the copy itself.
+        INDArray output = layerConf().getDataFormat() == RNNFormat.NCW ? moduleOutput.permute(0, 2, 1) : moduleOutput;
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return workspaceMgr.dup(ArrayType.ACTIVATIONS, output);
+            return workspaceMgr.dup(ArrayType.ACTIVATIONS, output, 'c');
         }
     }
 
