@@ -4,6 +4,7 @@ import java.util.Map;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.ops.HostArrays;
 
 /**
  * One parameter read through its live view in the layer's parameter table, never through a copy kept across
@@ -30,7 +31,7 @@ final class LiveParam {
             if (current == null) {
                 throw new IllegalStateException("Parameter '" + name + "' is missing from the parameter table");
             }
-            pointer = NativeArrays.pointer(current, "parameter '" + name + "'");
+            pointer = HostArrays.pointer(current, "parameter '" + name + "'");
             array = current;
         }
         return pointer;
@@ -38,7 +39,7 @@ final class LiveParam {
 
     /** Copies the current values into {@code to} (the whole parameter, c-order). */
     float[] read(Map<String, INDArray> params, float[] to) {
-        NativeArrays.read(pointer(params), 0, to, 0, to.length);
+        HostArrays.read(pointer(params), 0, to, 0, to.length);
         return to;
     }
 }

@@ -5,6 +5,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
+import org.xlstm.dl4j.ops.HostArrays;
 import org.xlstm.dl4j.runtime.MLSTMModule;
 import org.xlstm.dl4j.runtime.MLSTMShape;
 
@@ -143,8 +144,8 @@ final class MLSTMStep implements TokenStep {
         FloatPointer fg = nativeFgate.of((long) rows * heads);
         Blas.rowsTimesMatrix(qkvRows, igateW.pointer(params), ig, rows, 3 * d, heads);
         Blas.rowsTimesMatrix(qkvRows, fgateW.pointer(params), fg, rows, 3 * d, heads);
-        NativeArrays.read(ig, 0, igate, 0, igate.length);
-        NativeArrays.read(fg, 0, fgate, 0, fgate.length);
+        HostArrays.read(ig, 0, igate, 0, igate.length);
+        HostArrays.read(fg, 0, fgate, 0, fgate.length);
         igateB.read(params, igateBias);
         fgateB.read(params, fgateBias);
         for (int r = 0; r < rows; r++) {
@@ -174,11 +175,11 @@ final class MLSTMStep implements TokenStep {
                 int q = r * 3 * d + h * dh;
                 int k = q + d;
                 int v = q + 2 * d;
-                FloatPointer c = NativeArrays.at(memory, (long) gate * dh * dh);
-                Blas.scaleAndAddOuter(c, forget, (float) (input / keyScale), NativeArrays.at(qkvRows, k),
-                        NativeArrays.at(qkvRows, v), dh, dh);
-                Blas.vectorTimesMatrix(NativeArrays.at(qkvRows, q), c, readOut, dh, dh);
-                NativeArrays.read(readOut, 0, read, 0, dh);
+                FloatPointer c = HostArrays.at(memory, (long) gate * dh * dh);
+                Blas.scaleAndAddOuter(c, forget, (float) (input / keyScale), HostArrays.at(qkvRows, k),
+                        HostArrays.at(qkvRows, v), dh, dh);
+                Blas.vectorTimesMatrix(HostArrays.at(qkvRows, q), c, readOut, dh, dh);
+                HostArrays.read(readOut, 0, read, 0, dh);
                 float den = 0f;
                 int nAt = gate * dh;
                 for (int j = 0; j < dh; j++) {

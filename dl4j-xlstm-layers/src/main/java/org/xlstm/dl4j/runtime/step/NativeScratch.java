@@ -1,6 +1,7 @@
 package org.xlstm.dl4j.runtime.step;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.xlstm.dl4j.ops.HostArrays;
 
 /** A native float buffer for BLAS operands, kept between steps and grown when the minibatch grows. */
 final class NativeScratch {
@@ -21,7 +22,7 @@ final class NativeScratch {
     /** Copies heap rows in and returns the buffer. */
     FloatPointer load(float[] from, int length) {
         FloatPointer p = of(length);
-        NativeArrays.write(from, 0, length, p, 0);
+        HostArrays.write(from, 0, length, p, 0);
         return p;
     }
 }

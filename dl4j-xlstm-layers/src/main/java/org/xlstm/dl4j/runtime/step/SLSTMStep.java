@@ -5,6 +5,7 @@ import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.kernel.ScalarMemoryKernel;
+import org.xlstm.dl4j.ops.HostArrays;
 import org.xlstm.dl4j.runtime.MLSTMModule;
 import org.xlstm.dl4j.runtime.SLSTMModule;
 import org.xlstm.dl4j.runtime.SLSTMShape;
@@ -82,10 +83,10 @@ final class SLSTMStep implements TokenStep {
         }
         FloatPointer gateOut = nativeGates.of(4L * rows * d);
         for (int g = 0; g < 4; g++) {
-            project(gateWeights[g].pointer(params), g < 2 ? convolved : raw, NativeArrays.at(gateOut, (long) g * rows * d),
+            project(gateWeights[g].pointer(params), g < 2 ? convolved : raw, HostArrays.at(gateOut, (long) g * rows * d),
                     rows);
         }
-        NativeArrays.read(gateOut, 0, gates, 0, gates.length);
+        HostArrays.read(gateOut, 0, gates, 0, gates.length);
 
         // R h_{t-1} per head: R[head] is [DH_in, 4*DH_out], the gates of a head side by side
         FloatPointer r = recurrentWeights.pointer(params);
@@ -93,12 +94,12 @@ final class SLSTMStep implements TokenStep {
         FloatPointer recurrentOut = nativeRecurrent.of((long) rows * 4 * d);
         for (int row = 0; row < rows; row++) {
             for (int head = 0; head < heads; head++) {
-                Blas.vectorTimesMatrix(NativeArrays.at(previous, (long) row * d + head * dh),
-                        NativeArrays.at(r, (long) head * dh * 4 * dh),
-                        NativeArrays.at(recurrentOut, ((long) row * heads + head) * 4 * dh), dh, 4 * dh);
+                Blas.vectorTimesMatrix(HostArrays.at(previous, (long) row * d + head * dh),
+                        HostArrays.at(r, (long) head * dh * 4 * dh),
+                        HostArrays.at(recurrentOut, ((long) row * heads + head) * 4 * dh), dh, 4 * dh);
             }
         }
-        NativeArrays.read(recurrentOut, 0, recurrent, 0, recurrent.length);
+        HostArrays.read(recurrentOut, 0, recurrent, 0, recurrent.length);
 
         bias.read(params, biasValues);
         state.read("c", c);
@@ -130,9 +131,9 @@ final class SLSTMStep implements TokenStep {
         }
         for (int row = 0; row < rows; row++) {
             for (int head = 0; head < heads; head++) {
-                Blas.matrixTimesVector(NativeArrays.at(w, (long) head * dh * dh),
-                        NativeArrays.at(x, (long) row * nIn + head * dh),
-                        NativeArrays.at(out, (long) row * d + head * dh), dh, dh);
+                Blas.matrixTimesVector(HostArrays.at(w, (long) head * dh * dh),
+                        HostArrays.at(x, (long) row * nIn + head * dh),
+                        HostArrays.at(out, (long) row * d + head * dh), dh, dh);
             }
         }
     }

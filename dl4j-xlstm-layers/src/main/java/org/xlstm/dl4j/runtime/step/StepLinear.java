@@ -4,6 +4,7 @@ import java.util.Map;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.ops.HostArrays;
 
 /**
  * A dense map of the step form, {@code y = x W (+ b)} for heap rows: OpenBLAS on the live weight, then the
@@ -31,7 +32,7 @@ final class StepLinear {
     void apply(Map<String, INDArray> params, float[] x, int rows, float[] y) {
         FloatPointer result = nativeOut.of((long) rows * out);
         Blas.rowsTimesMatrix(nativeIn.load(x, rows * in), weight.pointer(params), result, rows, in, out);
-        NativeArrays.read(result, 0, y, 0, rows * out);
+        HostArrays.read(result, 0, y, 0, rows * out);
         if (bias != null) {
             bias.read(params, biasValues);
             for (int r = 0; r < rows; r++) {

@@ -7,6 +7,7 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.ops.HostArrays;
 
 /**
  * Runs a layer's {@link TokenStep} for {@code rnnTimeStep}: takes the DL4J input of one time step, the
@@ -52,8 +53,8 @@ public final class StepRunner {
             y = new float[rows * nOut];
         }
         // With one time step, [B, nIn, 1] and [B, 1, nIn] c-order hold row b at b * nIn alike.
-        INDArray contiguous = NativeArrays.isDense(input) ? input : input.dup('c');
-        NativeArrays.read(NativeArrays.pointer(contiguous, "input"), 0, x, 0, x.length);
+        INDArray contiguous = HostArrays.isDense(input) ? input : input.dup('c');
+        HostArrays.read(HostArrays.pointer(contiguous, "input"), 0, x, 0, x.length);
         for (float v : x) {
             if (Float.isNaN(v)) {
                 return false;
@@ -71,7 +72,7 @@ public final class StepRunner {
         int rows = y.length / nOut;
         INDArray out = Nd4j.createUninitialized(DataType.FLOAT,
                 format == RNNFormat.NCW ? new long[] {rows, nOut, 1} : new long[] {rows, 1, nOut});
-        NativeArrays.write(y, 0, y.length, NativeArrays.pointer(out, "output"), 0);
+        HostArrays.write(y, 0, y.length, HostArrays.pointer(out, "output"), 0);
         return out;
     }
 

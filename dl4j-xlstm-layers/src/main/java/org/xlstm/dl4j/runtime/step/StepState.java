@@ -10,6 +10,7 @@ import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.ops.HostArrays;
 
 /**
  * The recurrent state arrays the step form updates in place, under the same keys and shapes as the general
@@ -42,7 +43,7 @@ public final class StepState {
             INDArray mine = given == null ? Nd4j.zeros(DataType.FLOAT, e.getValue())
                     : given.castTo(DataType.FLOAT).dup('c');
             owned.put(e.getKey(), mine);
-            pointers.put(e.getKey(), NativeArrays.pointer(mine, "state '" + e.getKey() + "'"));
+            pointers.put(e.getKey(), HostArrays.pointer(mine, "state '" + e.getKey() + "'"));
         }
         owned.keySet().retainAll(shapes.keySet());
         pointers.keySet().retainAll(shapes.keySet());
@@ -69,10 +70,10 @@ public final class StepState {
     }
 
     void read(String key, float[] to) {
-        NativeArrays.read(pointer(key), 0, to, 0, to.length);
+        HostArrays.read(pointer(key), 0, to, 0, to.length);
     }
 
     void write(String key, float[] from) {
-        NativeArrays.write(from, 0, from.length, pointer(key), 0);
+        HostArrays.write(from, 0, from.length, pointer(key), 0);
     }
 }
