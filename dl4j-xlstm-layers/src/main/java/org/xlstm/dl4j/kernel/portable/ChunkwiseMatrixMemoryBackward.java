@@ -9,6 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
+import org.xlstm.dl4j.ops.HostBlas;
 
 /**
  * Backward of {@link ChunkwiseMatrixMemoryForward}. Every stabilizer m is held constant: the forward
@@ -25,6 +26,9 @@ final class ChunkwiseMatrixMemoryBackward {
     static MatrixMemoryGradients run(ChunkwiseResiduals r, INDArray upstream) {
         ChunkedSequence seq = r.sequence;
         MatrixMemoryArguments.checkUpstream(upstream, new long[] {seq.batch, seq.heads, seq.length, seq.headSize});
+        if (HostBlas.available() && HostChunkwiseBackward.applies(r)) {
+            return HostChunkwiseBackward.run(r, upstream);
+        }
         DataType type = seq.computeType;
         long n = seq.chunkRows();
         int len = seq.chunk;

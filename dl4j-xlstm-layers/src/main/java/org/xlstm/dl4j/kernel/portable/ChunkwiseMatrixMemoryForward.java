@@ -9,6 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.xlstm.dl4j.kernel.MatrixMemoryForward;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
+import org.xlstm.dl4j.ops.HostBlas;
 
 /**
  * Chunkwise mLSTM forward. Within a chunk the parallel form plus the carried state's contribution, all
@@ -22,7 +23,7 @@ final class ChunkwiseMatrixMemoryForward {
      * Stands in for the log weight of a chunk with no real step (-inf): its contribution, scaled by
      * exp(floor - m), vanishes, and -inf - (-inf) is never formed.
      */
-    private static final double LOG_FLOOR = -1e30;
+    static final double LOG_FLOOR = -1e30;
 
     private ChunkwiseMatrixMemoryForward() {
     }
@@ -30,6 +31,9 @@ final class ChunkwiseMatrixMemoryForward {
     static MatrixMemoryForward run(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                                    INDArray mask, MatrixMemoryState initial, int chunkSize) {
         ChunkedSequence seq = new ChunkedSequence(q, k, v, igate, fgate, mask, chunkSize);
+        if (HostBlas.available() && HostChunkwiseForward.applies(seq)) {
+            return HostChunkwiseForward.run(seq, initial);
+        }
         DataType type = seq.computeType;
         long n = seq.chunkRows();
         int len = seq.chunk;

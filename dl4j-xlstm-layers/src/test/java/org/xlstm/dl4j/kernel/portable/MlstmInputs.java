@@ -41,6 +41,13 @@ final class MlstmInputs {
                 Nd4j.randn(DataType.DOUBLE, batch, heads, length).muli(1.5).addi(2.0));
     }
 
+    /** A carried state with Gaussian C, n and m. */
+    static MatrixMemoryState randomState(long seed, int batch, int heads, int headSize) {
+        Nd4j.getRandom().setSeed(seed);
+        return new MatrixMemoryState(Nd4j.randn(DataType.DOUBLE, batch, heads, headSize, headSize),
+                Nd4j.randn(DataType.DOUBLE, batch, heads, headSize), Nd4j.randn(DataType.DOUBLE, batch, heads));
+    }
+
     MlstmInputs castTo(DataType type) {
         return new MlstmInputs(q.castTo(type), k.castTo(type), v.castTo(type), igate.castTo(type), fgate.castTo(type));
     }

@@ -25,7 +25,7 @@ class PortableMatrixMemoryMaskTest {
     @Test
     void maskedStepKeepsStateAndOutputsZero() {
         MlstmInputs in = MlstmInputs.random(31, 2, 2, 1, 4);
-        MatrixMemoryState state = randomState(32, 2, 2, 4);
+        MatrixMemoryState state = MlstmInputs.randomState(32, 2, 2, 4);
         MatrixMemoryStep step = KERNEL.step(
                 in.q.reshape(2, 2, 4), in.k.reshape(2, 2, 4), in.v.reshape(2, 2, 4),
                 in.igate.reshape(2, 2), in.fgate.reshape(2, 2), Nd4j.createFromArray(1.0, 0.0), state);
@@ -75,7 +75,7 @@ class PortableMatrixMemoryMaskTest {
     void paddingAtStartAndEndIsInvisible() {
         for (int chunk : new int[] {2, 4, 9}) {
             MlstmInputs in = MlstmInputs.random(34, 2, 2, 9, 3);
-            MatrixMemoryState initial = randomState(35, 2, 2, 3);
+            MatrixMemoryState initial = MlstmInputs.randomState(35, 2, 2, 3);
             INDArray dh = Nd4j.randn(DataType.DOUBLE, 2, 2, 9, 3);
             INDArray mask = Nd4j.ones(DataType.DOUBLE, 2, 9);
             for (int t : new int[] {0, 1, 7, 8}) {
@@ -163,11 +163,5 @@ class PortableMatrixMemoryMaskTest {
     private static MatrixMemoryGradients rowGradients(MatrixMemoryGradients g, int b) {
         return new MatrixMemoryGradients(row(g.dq, b), row(g.dk, b), row(g.dv, b), row(g.dIgate, b),
                 row(g.dFgate, b), g.dInitial == null ? null : row(g.dInitial, b));
-    }
-
-    private static MatrixMemoryState randomState(long seed, int batch, int heads, int headSize) {
-        Nd4j.getRandom().setSeed(seed);
-        return new MatrixMemoryState(Nd4j.randn(DataType.DOUBLE, batch, heads, headSize, headSize),
-                Nd4j.randn(DataType.DOUBLE, batch, heads, headSize), Nd4j.randn(DataType.DOUBLE, batch, heads));
     }
 }

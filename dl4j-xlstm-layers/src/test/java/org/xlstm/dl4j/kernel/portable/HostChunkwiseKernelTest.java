@@ -1,0 +1,101 @@
+package org.xlstm.dl4j.kernel.portable;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.xlstm.dl4j.kernel.portable.PortableMatrixMemoryFormsTest.assertClose;
+
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.kernel.MatrixMemoryForward;
+import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
+import org.xlstm.dl4j.kernel.MatrixMemoryState;
+import org.xlstm.dl4j.ops.HostBlas;
+
+/**
+ * The CPU float32 forward and backward ({@link HostChunkwiseForward}, {@link HostChunkwiseBackward}) against
+ * the batched ND4J versions run in float64 on the same inputs: outputs, final state, every residual the
+ * backward reads, and the gradients. Float32 rounding of the inputs dominates the differences (about 1e-6
+ * relative).
+ */
+class HostChunkwiseKernelTest {
+    private static final PortableMatrixMemoryKernel KERNEL = PortableMatrixMemoryKernel.INSTANCE;
+    private static final double RELATIVE = 2e-5;
+
+    @Test
+    void floatRunsOnTheHostPath() {
+        assertTrue(HostBlas.available(), "the CPU backend test run must exercise the host path");
+        MlstmInputs in = MlstmInputs.random(41, 2, 3, 10, 4).castTo(DataType.FLOAT);
+        ChunkedSequence seq = new ChunkedSequence(in.q, in.k, in.v, in.igate, in.fgate, null, 4);
+        assertTrue(HostChunkwiseForward.applies(seq));
+        MatrixMemoryForward out = KERNEL.forward(in.q, in.k, in.v, in.igate, in.fgate, null, null, 4);
+        assertTrue(HostChunkwiseBackward.applies((ChunkwiseResiduals) out.residuals));
+        MlstmInputs doubles = MlstmInputs.random(41, 2, 3, 10, 4);
+        assertTrue(!HostChunkwiseForward.applies(
+                new ChunkedSequence(doubles.q, doubles.k, doubles.v, doubles.igate, doubles.fgate, null, 4)),
+                "float64 keeps the batched path, which these tests use as the reference");
+    }
+
+    @Test
+    void matchesTheBatchedForwardForEveryChunkLayout() {
+        // chunk 1, a chunk that divides T, one that leaves padding, one longer than T; T = 1
+        int[][] cases = {{2, 3, 12, 8, 1}, {2, 3, 12, 8, 4}, {1, 2, 13, 16, 5}, {2, 2, 7, 4, 64}, {3, 1, 1, 6, 64}};
+        for (int[] c : cases) {
+            MlstmInputs in = MlstmInputs.random(42 + c[2], c[0], c[1], c[2], c[3]);
+            compare("B" + c[0] + " NH" + c[1] + " T" + c[2] + " DH" + c[3] + " L" + c[4], in, null, null, c[4]);
+        }
+    }
+
+    @Test
+    void matchesTheBatchedForwardWithMaskAndInitialState() {
+        MlstmInputs in = MlstmInputs.random(51, 2, 2, 11, 6);
+        INDArray mask = Nd4j.ones(DataType.DOUBLE, 2, 11);
+        mask.putScalar(0, 4, 0.0);
+        for (int t = 7; t < 11; t++) {
+            mask.putScalar(1, t, 0.0);
+        }
+        MatrixMemoryState initial = MlstmInputs.randomState(52, 2, 2, 6);
+        for (int chunk : new int[] {2, 4, 16}) {
+            compare("masked, chunk " + chunk, in, mask, initial, chunk);
+        }
+    }
+
+    private static void compare(String what, MlstmInputs in, INDArray mask, MatrixMemoryState initial, int chunk) {
+        MatrixMemoryForward reference = KERNEL.forward(in.q, in.k, in.v, in.igate, in.fgate, mask, initial, chunk);
+        MlstmInputs f = in.castTo(DataType.FLOAT);
+        MatrixMemoryState floatInitial = initial == null ? null : new MatrixMemoryState(
+                initial.c.castTo(DataType.FLOAT), initial.n.castTo(DataType.FLOAT), initial.m.castTo(DataType.FLOAT));
+        MatrixMemoryForward host = KERNEL.forward(f.q, f.k, f.v, f.igate, f.fgate,
+                mask == null ? null : mask.castTo(DataType.FLOAT), floatInitial, chunk);
+        assertEquals(DataType.FLOAT, host.h.dataType());
+        near(what + " h", reference.h, host.h);
+        near(what + " final C", reference.finalState.c, host.finalState.c);
+        near(what + " final n", reference.finalState.n, host.finalState.n);
+        near(what + " final m", reference.finalState.m, host.finalState.m);
+
+        ChunkwiseResiduals r = (ChunkwiseResiduals) reference.residuals;
+        ChunkwiseResiduals hr = (ChunkwiseResiduals) host.residuals;
+        near(what + " stabilizer", r.stabilizer, hr.stabilizer);
+        near(what + " state weight", r.stateWeight, hr.stateWeight);
+        near(what + " denominator", r.denominator, hr.denominator);
+        near(what + " chunk C", r.chunkC, hr.chunkC);
+        near(what + " chunk n", r.chunkN, hr.chunkN);
+        near(what + " chunk m", r.chunkM, hr.chunkM);
+        near(what + " end m", r.endM, hr.endM);
+
+        INDArray dh = Nd4j.randn(DataType.DOUBLE, in.q.shape());
+        MatrixMemoryGradients g = KERNEL.backward(reference, dh);
+        MatrixMemoryGradients hg = KERNEL.backward(host, dh.castTo(DataType.FLOAT));
+        near(what + " dq", g.dq, hg.dq);
+        near(what + " dk", g.dk, hg.dk);
+        near(what + " dv", g.dv, hg.dv);
+        near(what + " dIgate", g.dIgate, hg.dIgate);
+        near(what + " dFgate", g.dFgate, hg.dFgate);
+    }
+
+    private static void near(String what, INDArray expected, INDArray actual) {
+        assertTrue(java.util.Arrays.equals(expected.shape(), actual.shape()), what + ": shape");
+        assertClose(what, expected, actual, RELATIVE * Math.max(1.0, MlstmInputs.maxAbs(expected)));
+    }
+}
