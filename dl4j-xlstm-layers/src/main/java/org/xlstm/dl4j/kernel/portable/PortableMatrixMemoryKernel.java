@@ -9,7 +9,9 @@ import org.xlstm.dl4j.kernel.MatrixMemoryStep;
 
 /**
  * The matrix-memory kernel in plain ND4J operations: runs on any backend. DOUBLE and FLOAT are computed
- * in their own type, HALF and BFLOAT16 in FLOAT with results cast back.
+ * in their own type, HALF and BFLOAT16 in FLOAT with results cast back. On ND4J's CPU backend float32
+ * sequences take the per-recurrence host versions of the chunkwise forward and backward
+ * ({@link HostChunkwiseForward}, {@link HostChunkwiseBackward}).
  */
 public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
     public static final PortableMatrixMemoryKernel INSTANCE = new PortableMatrixMemoryKernel();
