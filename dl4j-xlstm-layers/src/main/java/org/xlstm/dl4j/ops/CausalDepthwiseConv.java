@@ -32,6 +32,9 @@ public final class CausalDepthwiseConv {
     /** Returns y [B, T, C]. */
     public static INDArray forward(INDArray x, INDArray w, INDArray b, INDArray history) {
         check(x, w, b, history);
+        if (onHost(x, w, b, history)) {
+            return HostCausalConv.forward(x, w, b, history);
+        }
         int k = (int) w.size(0);
         long t = x.size(1);
         INDArray xe = extend(x, history, k);
@@ -56,6 +59,12 @@ public final class CausalDepthwiseConv {
         requireShape(OP, "dy", dy, x.shape());
         requireShape(OP, "dW", dW, w.shape());
         requireSameType(OP, "dy", dy, x);
+        if (dB != null) {
+            requireVector(OP, "dB", dB, x.size(2));
+        }
+        if (onHost(x, w, history, dy)) {
+            return HostCausalConv.backward(x, w, history, dy, dW, dB);
+        }
         int k = (int) w.size(0);
         long t = x.size(1);
         long steps = x.size(0) * t;
@@ -74,7 +83,6 @@ public final class CausalDepthwiseConv {
         }
         assignGradient(dW, dWTaps);
         if (dB != null) {
-            requireVector(OP, "dB", dB, channels);
             assignGradient(dB, Nd4j.gemm(ones, dy.reshape('c', steps, channels), false, false));
         }
         // dx[s] = sum_j w[j] dy[s + K-1-j] with dy zero beyond T: the same taps run backwards in time.
@@ -130,6 +138,15 @@ public final class CausalDepthwiseConv {
             }
         }
         return plain;
+    }
+
+    /**
+     * Whether the fused loops of {@link HostCausalConv} apply: dense c-order float32 arrays on the CPU
+     * backend. Everything else (nd4j-cuda, other types, strided views) takes the broadcast passes, as does an
+     * empty x, whose buffer has no memory to point at.
+     */
+    private static boolean onHost(INDArray x, INDArray... others) {
+        return x.length() > 0 && HostArrays.usable(x) && HostArrays.usable(others);
     }
 
     private static INDArray extend(INDArray x, INDArray history, int k) {

@@ -9,6 +9,8 @@ import static org.xlstm.dl4j.ops.OpTestSupport.assertClose;
 import static org.xlstm.dl4j.ops.OpTestSupport.assertGradient;
 import static org.xlstm.dl4j.ops.OpTestSupport.randn;
 
+import java.util.Arrays;
+
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -118,6 +120,100 @@ class CausalDepthwiseConvTest {
         assertClose(dW, dWf, 1e-12);
         assertClose(CausalDepthwiseConv.forward(x, w, null, history),
                 CausalDepthwiseConv.forward(x.dup('f'), w.dup('f'), null, history.dup('f')), 1e-12);
+    }
+
+    /**
+     * Dense c-order float32 arrays take the fused loops of {@link HostCausalConv}; float64 takes ND4J's broadcast
+     * passes, the path nd4j-cuda uses. They must agree across one step, fewer steps than taps (all of the window
+     * from the history), sequences longer than a block (blocks and thread ranges splitting a sequence), odd
+     * channel counts and K = 1, with and without history and bias.
+     */
+    @Test
+    void hostLoopsAgreeWithTheGeneralPath() {
+        // {B, T, C, K}; C = 257 makes a block 127 rows, so T = 300 spans three blocks per sequence; C = 40001
+        // makes every row a block, so blocks start at steps 1 and 2, whose windows begin inside the history
+        int[][] shapes = {{1, 1, 5, 4}, {3, 1, 4, 4}, {3, 2, 7, 4}, {1, 9, 3, 4}, {3, 300, 257, 4}, {2, 4, 40001, 4},
+            {3, 6, 9, 1}, {1, 300, 257, 1}};
+        for (int[] shape : shapes) {
+            int k = shape[3];
+            INDArray x = randn(shape[0], shape[1], shape[2]);
+            INDArray w = randn(k, shape[2]);
+            INDArray r = randn(shape[0], shape[1], shape[2]);
+            for (INDArray b : new INDArray[] {null, randn(1, shape[2])}) {
+                for (INDArray history : k > 1 ? new INDArray[] {null, randn(shape[0], k - 1, shape[2])}
+                        : new INDArray[] {null}) {
+                    String what = Arrays.toString(shape) + (b == null ? "" : " bias")
+                            + (history == null ? "" : " history");
+                    assertHostAgrees(what, x, w, b, history, r);
+                }
+            }
+        }
+    }
+
+    private static void assertHostAgrees(String what, INDArray x, INDArray w, INDArray b, INDArray history,
+                                         INDArray r) {
+        INDArray xf = x.castTo(DataType.FLOAT);
+        INDArray wf = w.castTo(DataType.FLOAT);
+        INDArray bf = b == null ? null : b.castTo(DataType.FLOAT);
+        INDArray hf = history == null ? null : history.castTo(DataType.FLOAT);
+        INDArray rf = r.castTo(DataType.FLOAT);
+        INDArray generalDW = Nd4j.create(DataType.DOUBLE, w.shape());
+        INDArray generalDB = Nd4j.create(DataType.DOUBLE, 1, w.size(1));
+        INDArray generalDx = CausalDepthwiseConv.backward(x, w, history, r, generalDW, generalDB);
+        INDArray dW = Nd4j.create(DataType.FLOAT, w.shape());
+        INDArray dB = Nd4j.create(DataType.FLOAT, 1, w.size(1));
+        try {
+            // the host loops add in another order than the broadcast passes: only an exact match shows dispatch
+            INDArray y = CausalDepthwiseConv.forward(xf, wf, bf, hf);
+            assertClose(HostCausalConv.forward(xf, wf, bf, hf), y, 0);
+            assertClose(CausalDepthwiseConv.forward(x, w, b, history), y, 1e-5);
+            INDArray dx = CausalDepthwiseConv.backward(xf, wf, hf, rf, dW, dB);
+            assertClose(HostCausalConv.backward(xf, wf, hf, rf, Nd4j.create(DataType.FLOAT, w.shape()), null), dx, 0);
+            assertClose(generalDx, dx, 1e-5);
+            assertClose(generalDW, dW, 1e-5);
+            assertClose(generalDB, dB, 1e-5);
+        } catch (AssertionError e) {
+            throw new AssertionError(what + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * DL4J hands the layer views of its flat parameter and gradient vectors: the host loops must read w, b and x
+     * at their views' offsets and write dW and dB into their own slices only.
+     */
+    @Test
+    void hostLoopsReadAndWriteViewsOfFlatVectors() {
+        int k = 4;
+        int c = 6;
+        INDArray params = randn(1, 3 + k * c + c + 2).castTo(DataType.FLOAT);
+        INDArray w = params.get(all(), interval(3, 3 + k * c)).reshape('c', k, c);
+        INDArray b = params.get(all(), interval(3 + k * c, 3 + k * c + c));
+        INDArray batches = randn(4, 5, c).castTo(DataType.FLOAT);
+        INDArray x = batches.get(interval(1, 3), all(), all());
+        INDArray history = randn(2, k - 1, c).castTo(DataType.FLOAT);
+        INDArray r = randn(2, 5, c).castTo(DataType.FLOAT);
+        assertTrue(HostArrays.usable(x, w, b, history, r), "the CPU test run must exercise the host path");
+
+        INDArray gradients = Nd4j.valueArrayOf(new long[] {1, 2 + k * c + c + 3}, 7f, DataType.FLOAT);
+        INDArray dW = gradients.get(all(), interval(2, 2 + k * c)).reshape('c', k, c);
+        INDArray dB = gradients.get(all(), interval(2 + k * c, 2 + k * c + c));
+        INDArray dx = CausalDepthwiseConv.backward(x, w, history, r, dW, dB);
+
+        INDArray xd = x.castTo(DataType.DOUBLE);
+        INDArray wd = w.castTo(DataType.DOUBLE);
+        INDArray hd = history.castTo(DataType.DOUBLE);
+        assertClose(CausalDepthwiseConv.forward(xd, wd, b.castTo(DataType.DOUBLE), hd),
+                CausalDepthwiseConv.forward(x, w, b, history), 1e-5);
+        INDArray expectedDW = Nd4j.create(DataType.DOUBLE, k, c);
+        INDArray expectedDB = Nd4j.create(DataType.DOUBLE, 1, c);
+        INDArray expectedDx = CausalDepthwiseConv.backward(xd, wd, hd, r.castTo(DataType.DOUBLE), expectedDW,
+                expectedDB);
+        assertClose(expectedDx, dx, 1e-5);
+        assertClose(expectedDW, dW, 1e-5);
+        assertClose(expectedDB, dB, 1e-5);
+        for (int i : new int[] {0, 1, 2 + k * c + c, 2 + k * c + c + 2}) {
+            assertTrue(gradients.getFloat(0, i) == 7f, "gradient entry " + i + " outside dW and dB was written");
+        }
     }
 
     @Test
