@@ -25,12 +25,19 @@ public final class Activations {
 
     /** {@code x * sigmoid(x)}. */
     public static INDArray silu(INDArray x) {
+        requireNonNull(OP, "x", x);
+        if (HostArrays.usable(x)) {
+            return HostPointwise.silu(x);
+        }
         return sigmoid(x).muli(x);
     }
 
     /** {@code dy * s * (1 + x (1 - s))} with s = sigmoid(x). */
     public static INDArray siluBackward(INDArray x, INDArray dy) {
         checkBackward(x, dy);
+        if (HostArrays.usable(x, dy)) {
+            return HostPointwise.siluBackward(x, dy);
+        }
         INDArray s = sigmoid(x);
         return s.rsub(1.0).muli(x).addi(1.0).muli(s).muli(dy);
     }

@@ -15,6 +15,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * Group normalisation without bias, as xLSTM uses it: x [N, G*S] is normalised over each group of S
  * consecutive features with the biased variance, then scaled by {@code 1 + w} (w [1, G*S], stored around
  * 0). LayerNorm is the case G = 1.
+ *
+ * <p>Dense c-order float32 arrays on ND4J's CPU backend take {@link HostGroupNorm}'s fused row loop; the
+ * ND4J ops below serve everything else (other types, f-order or strided views, nd4j-cuda).
  */
 public final class GroupNorm {
 
@@ -26,6 +29,9 @@ public final class GroupNorm {
     /** Returns y [N, G*S]. */
     public static INDArray forward(INDArray x, INDArray w, int groups, double eps) {
         check(x, w, groups);
+        if (HostArrays.usable(x, w)) {
+            return HostGroupNorm.forward(x, w, groups, eps);
+        }
         Normalized n = normalize(x, groups, eps);
         return n.xhat.reshape('c', x.size(0), x.size(1)).muliRowVector(scale(w));
     }
@@ -36,6 +42,9 @@ public final class GroupNorm {
         requireShape(OP, "dy", dy, x.shape());
         requireVector(OP, "dW", dW, x.size(1));
         requireSameType(OP, "dy", dy, x);
+        if (HostArrays.usable(x, w, dy)) {
+            return HostGroupNorm.backward(x, w, groups, eps, dy, dW);
+        }
         long n = x.size(0);
         long f = x.size(1);
         Normalized st = normalize(x, groups, eps);

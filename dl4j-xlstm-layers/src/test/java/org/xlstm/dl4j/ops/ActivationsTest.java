@@ -14,6 +14,7 @@ import org.apache.commons.math3.special.Erf;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -111,5 +112,45 @@ class ActivationsTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Activations.siluBackward(randn(2, 3), randn(3, 2)));
         assertTrue(e.getMessage().contains("dy"), e.getMessage());
+    }
+
+    /**
+     * Dense c-order float32 arrays take HostPointwise's fused loop; float64 takes the ND4J ops. Both must
+     * agree for a single element, partial chunks, ranks other than 2, arrays long enough to run on several
+     * threads, and the saturated tails of the sigmoid.
+     */
+    @Test
+    void hostSiluAgreesWithTheGeneralPath() {
+        long[][] shapes = {{1, 1}, {1, 7}, {3, 5}, {33, 1024}, {2, 3, 4097}, {300, 1001}};
+        for (long[] shape : shapes) {
+            INDArray x = randn(shape).muli(4);
+            INDArray flat = x.reshape(x.length());
+            double[] tails = {-120, -90, -30, 30, 90, 120};
+            for (int i = 0; i < Math.min(tails.length, flat.length()); i++) {
+                flat.putScalar(i * (flat.length() / tails.length), tails[i]);
+            }
+            INDArray r = randn(shape);
+            INDArray xf = x.castTo(DataType.FLOAT);
+            INDArray rf = r.castTo(DataType.FLOAT);
+            INDArray xCopy = xf.dup();
+            INDArray rCopy = rf.dup();
+            assertTrue(HostArrays.usable(xf, rf), "the CPU backend test run must exercise the host path");
+            INDArray y = Activations.silu(xf);
+            assertEquals(DataType.FLOAT, y.dataType());
+            assertClose(Activations.silu(x), y, 1e-6);
+            assertClose(Activations.siluBackward(x, r), Activations.siluBackward(xf, rf), 2e-6);
+            assertClose(xCopy, xf, 0);
+            assertClose(rCopy, rf, 0);
+        }
+    }
+
+    /** The runtime calls the activations inside ND4J workspaces; outputs must live there, as the ND4J ops' do. */
+    @Test
+    void hostOutputsAreAllocatedInTheCurrentWorkspace() {
+        INDArray x = randn(4, 16).castTo(DataType.FLOAT);
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace("ActivationsTest")) {
+            assertTrue(Activations.silu(x).isAttached());
+            assertTrue(Activations.siluBackward(x, x).isAttached());
+        }
     }
 }
