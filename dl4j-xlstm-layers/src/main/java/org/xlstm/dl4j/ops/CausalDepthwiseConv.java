@@ -113,6 +113,10 @@ public final class CausalDepthwiseConv {
             return Nd4j.create(x.dataType(), x.size(0), 0, x.size(2));
         }
         long t = x.size(1);
+        if (t >= k - 1) {
+            // The window lies within x: no need to concatenate the whole sequence behind the history.
+            return x.get(all(), interval(t - (k - 1), t), all()).dup('c');
+        }
         return extend(x, history, k).get(all(), interval(t, t + k - 1), all()).dup('c');
     }
 

@@ -10,6 +10,8 @@ import static org.xlstm.dl4j.ops.OpSupport.requireVector;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.INDArrayIndex;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /** Dense affine map {@code y = x w + b}: x [N, in], w [in, out], b [1, out] or null. */
 public final class Linear {
@@ -30,6 +32,37 @@ public final class Linear {
         return y;
     }
 
+    /**
+     * The two column halves of {@link #forward} as separate dense arrays [N, out/2]: the up-projections
+     * whose halves feed different branches. On the CPU backend each half is its own product on a column
+     * window of w, so the halves are not copied out of one [N, out] result.
+     */
+    public static INDArray[] forwardHalves(INDArray x, INDArray w, INDArray b) {
+        check(x, w, b);
+        if (w.size(1) % 2 != 0) {
+            throw new IllegalArgumentException(OP + ": w.size(1) = " + w.size(1) + " expected to be even (two halves)");
+        }
+        long half = w.size(1) / 2;
+        INDArray[] halves = new INDArray[2];
+        boolean onHost = onHost(x, w);
+        INDArray both = onHost ? null : forward(x, w, b);
+        INDArray bias = b == null ? null : b.reshape(1, b.length()).dup('c');
+        for (int i = 0; i < 2; i++) {
+            INDArrayIndex columns = NDArrayIndex.interval(i * half, (i + 1) * half);
+            if (onHost) {
+                halves[i] = Nd4j.createUninitialized(x.dataType(), x.size(0), half);
+                HostGemm.gemm(false, false, (int) x.size(0), (int) half, (int) x.size(1), new HostGemm.Window(x, 0),
+                        new HostGemm.Window(w, i * half), new HostGemm.Window(halves[i], 0));
+                if (bias != null) {
+                    halves[i].addiRowVector(bias.get(NDArrayIndex.all(), columns));
+                }
+            } else {
+                halves[i] = both.get(NDArrayIndex.all(), columns).dup('c');
+            }
+        }
+        return halves;
+    }
+
     /** Writes dW (and dB unless null) and returns dx [N, in]. */
     public static INDArray backward(INDArray x, INDArray w, INDArray dy, INDArray dW, INDArray dB) {
         check(x, w, null);
@@ -44,6 +77,12 @@ public final class Linear {
         INDArray dx = Nd4j.createUninitialized(x.dataType(), x.size(0), x.size(1));
         Nd4j.gemm(dy, w, dx, false, true, 1.0, 0.0);
         return dx;
+    }
+
+    /** Whether the product can run as a host GEMM on windows of the arrays in place (CPU backend). */
+    private static boolean onHost(INDArray a, INDArray b) {
+        return HostBlas.available() && a.size(0) > 0 && b.size(0) > 0 && HostBlas.addressable(a)
+                && HostBlas.addressable(b) && a.dataType() == b.dataType();
     }
 
     private static void check(INDArray x, INDArray w, INDArray b) {

@@ -9,7 +9,6 @@ import java.util.Optional;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.Linear;
 import org.xlstm.dl4j.runtime.step.StepForms;
@@ -76,9 +75,10 @@ public final class GatedFeedForwardModule implements SequenceModule {
                                  boolean forBackward) {
         Cache c = new Cache();
         c.x2 = x.reshape(x.size(0) * x.size(1), size);
-        INDArray both = Linear.forward(c.x2, params.get(prefix + "UpW"), bias ? params.get(prefix + "UpB") : null);
-        c.gate = both.get(NDArrayIndex.all(), NDArrayIndex.interval(0, inner)).dup('c');
-        c.up = both.get(NDArrayIndex.all(), NDArrayIndex.interval(inner, 2 * inner)).dup('c');
+        INDArray[] halves = Linear.forwardHalves(c.x2, params.get(prefix + "UpW"),
+                bias ? params.get(prefix + "UpB") : null);
+        c.gate = halves[0];
+        c.up = halves[1];
         c.activated = activation == Activation.GELU ? Activations.gelu(c.gate) : Activations.silu(c.gate);
         c.product = c.activated.mul(c.up);
         INDArray y = Linear.forward(c.product, params.get(prefix + "DownW"), bias ? params.get(prefix + "DownB") : null);

@@ -115,9 +115,9 @@ public final class MLSTMModule implements SequenceModule {
         Cache c = new Cache();
         c.mask = mask;
         c.x2 = x.reshape(b * t, shape.nIn);
-        INDArray up = Linear.forward(c.x2, params.get(p("upW")), opt(params, "upB"));
-        c.xm = up.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)).dup('c');
-        c.z = up.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)).dup('c');
+        INDArray[] up = Linear.forwardHalves(c.x2, params.get(p("upW")), opt(params, "upB"));
+        c.xm = up[0];
+        c.z = up[1];
         INDArray maskColumn = mask == null ? null : mask.reshape(b * t, 1);
         Map<String, INDArray> finalState = new HashMap<>();
         if (shape.convKernel > 0) {

@@ -40,6 +40,28 @@ class LinearTest {
     }
 
     @Test
+    void halvesAreTheColumnHalvesOfTheFullProduct() {
+        assertTrue(HostBlas.available(), "the CPU backend test run must exercise the host path");
+        // w and b as views at an offset of one flat vector, as DL4J hands out parameters; 1 row and many
+        INDArray flat = randn(1, 3 + 7 * 6 + 6);
+        INDArray w = flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(3, 3 + 42)).reshape('c', 7, 6);
+        INDArray b = flat.get(NDArrayIndex.all(), NDArrayIndex.interval(45, 51));
+        for (int rows : new int[] {1, 9}) {
+            INDArray x = randn(rows, 7);
+            INDArray full = Linear.forward(x.dup('f'), w, b);
+            for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                INDArray[] halves = Linear.forwardHalves(x.castTo(type), w.castTo(type), b.castTo(type));
+                double tolerance = type == DataType.DOUBLE ? 1e-12 : 1e-5;
+                assertClose(full.get(NDArrayIndex.all(), NDArrayIndex.interval(0, 3)), halves[0], tolerance);
+                assertClose(full.get(NDArrayIndex.all(), NDArrayIndex.interval(3, 6)), halves[1], tolerance);
+            }
+            INDArray[] general = Linear.forwardHalves(x.dup('f'), w, null);
+            assertClose(full.subRowVector(b).get(NDArrayIndex.all(), NDArrayIndex.interval(3, 6)), general[1], 1e-12);
+        }
+        assertThrows(IllegalArgumentException.class, () -> Linear.forwardHalves(randn(2, 7), randn(7, 5), null));
+    }
+
+    @Test
     void backwardMatchesFiniteDifferences() {
         INDArray x = randn(4, 6);
         INDArray w = randn(6, 5);
