@@ -41,13 +41,10 @@ final class HostGroupNorm {
             for (int r = from; r < to; r++) {
                 HostArrays.read(xp, (long) r * f, row, 0, f);
                 for (int start = 0; start < f; start += s) {
-                    int end = start + s;
-                    double mean = sum(row, start, end) / s;
-                    float rstd = (float) (1.0 / Math.sqrt(centeredSquares(row, start, end, mean) / s + eps));
-                    float m = (float) mean;
-                    for (int i = start; i < end; i++) {
-                        row[i] = (row[i] - m) * rstd * scale[i];
-                    }
+                    normalize(row, start, start + s, eps);
+                }
+                for (int i = 0; i < f; i++) {
+                    row[i] *= scale[i];
                 }
                 HostArrays.write(row, 0, f, yp, (long) r * f);
             }
@@ -82,13 +79,9 @@ final class HostGroupNorm {
                 HostArrays.read(dyp, (long) r * f, g, 0, f);
                 for (int start = 0; start < f; start += s) {
                     int end = start + s;
-                    double mean = sum(xhat, start, end) / s;
-                    float rstd = (float) (1.0 / Math.sqrt(centeredSquares(xhat, start, end, mean) / s + eps));
-                    float m = (float) mean;
+                    float rstd = normalize(xhat, start, end, eps);
                     for (int i = start; i < end; i++) {
-                        float xh = (xhat[i] - m) * rstd;
-                        xhat[i] = xh;
-                        dWRows[i] += g[i] * xh;
+                        dWRows[i] += g[i] * xhat[i];
                         g[i] *= scale[i];
                     }
                     float meanG = (float) (sum(g, start, end) / s);
@@ -119,6 +112,18 @@ final class HostGroupNorm {
         }
         writeGradient(total, dW);
         return dx;
+    }
+
+    /** Normalises the group [start, end) of {@code row} in place (biased variance); returns its 1 / std. */
+    private static float normalize(float[] row, int start, int end, double eps) {
+        int size = end - start;
+        double mean = sum(row, start, end) / size;
+        float rstd = (float) (1.0 / Math.sqrt(centeredSquares(row, start, end, mean) / size + eps));
+        float m = (float) mean;
+        for (int i = start; i < end; i++) {
+            row[i] = (row[i] - m) * rstd;
+        }
+        return rstd;
     }
 
     /** 1 + w, read once (w is often a view of DL4J's flat parameter vector). */

@@ -41,21 +41,13 @@ final class HostPointwise {
         INDArray y = Nd4j.createUninitialized(DataType.FLOAT, x.shape());
         FloatPointer xp = HostArrays.pointer(x, OP + " silu x");
         FloatPointer yp = HostArrays.pointer(y, OP + " silu y");
-        long length = x.length();
-        HostArrays.forRows(chunks(length), MIN_CHUNKS_PER_TASK, (from, to) -> {
-            float[] v = new float[CHUNK];
-            float[] s = new float[CHUNK];
-            float[] e = new float[CHUNK];
-            for (int c = from; c < to; c++) {
-                long offset = (long) c * CHUNK;
-                int n = (int) Math.min(CHUNK, length - offset);
-                HostArrays.read(xp, offset, v, 0, n);
-                sigmoid(v, n, s, e);
-                for (int i = 0; i < n; i++) {
-                    v[i] *= s[i];
-                }
-                HostArrays.write(v, 0, n, yp, offset);
+        forEachChunk(x.length(), (offset, n, w) -> {
+            HostArrays.read(xp, offset, w.x, 0, n);
+            sigmoid(w.x, n, w.s, w.e);
+            for (int i = 0; i < n; i++) {
+                w.x[i] *= w.s[i];
             }
+            HostArrays.write(w.x, 0, n, yp, offset);
         });
         return y;
     }
@@ -66,26 +58,41 @@ final class HostPointwise {
         FloatPointer xp = HostArrays.pointer(x, OP + " siluBackward x");
         FloatPointer dyp = HostArrays.pointer(dy, OP + " siluBackward dy");
         FloatPointer dxp = HostArrays.pointer(dx, OP + " siluBackward dx");
-        long length = x.length();
-        HostArrays.forRows(chunks(length), MIN_CHUNKS_PER_TASK, (from, to) -> {
-            float[] v = new float[CHUNK];
-            float[] g = new float[CHUNK];
-            float[] s = new float[CHUNK];
-            float[] e = new float[CHUNK];
-            for (int c = from; c < to; c++) {
-                long offset = (long) c * CHUNK;
-                int n = (int) Math.min(CHUNK, length - offset);
-                HostArrays.read(xp, offset, v, 0, n);
-                HostArrays.read(dyp, offset, g, 0, n);
-                sigmoid(v, n, s, e);
-                for (int i = 0; i < n; i++) {
-                    // 1 - s = e s, which keeps its precision where s is close to 1
-                    g[i] *= s[i] * (1f + v[i] * (e[i] * s[i]));
-                }
-                HostArrays.write(g, 0, n, dxp, offset);
+        forEachChunk(x.length(), (offset, n, w) -> {
+            HostArrays.read(xp, offset, w.x, 0, n);
+            HostArrays.read(dyp, offset, w.g, 0, n);
+            sigmoid(w.x, n, w.s, w.e);
+            for (int i = 0; i < n; i++) {
+                // 1 - s = e s, which keeps its precision where s is close to 1
+                w.g[i] *= w.s[i] * (1f + w.x[i] * (w.e[i] * w.s[i]));
             }
+            HostArrays.write(w.g, 0, n, dxp, offset);
         });
         return dx;
+    }
+
+    /** One task's heap scratch for a chunk: inputs x and g, the sigmoid s and e = exp(-x). */
+    private static final class ChunkScratch {
+        final float[] x = new float[CHUNK];
+        final float[] g = new float[CHUNK];
+        final float[] s = new float[CHUNK];
+        final float[] e = new float[CHUNK];
+    }
+
+    @FunctionalInterface
+    private interface ChunkBody {
+        void run(long offset, int length, ChunkScratch scratch);
+    }
+
+    /** Runs {@code body} over the flat elements [0, length) in chunks of {@link #CHUNK}, tasks in parallel. */
+    private static void forEachChunk(long length, ChunkBody body) {
+        HostArrays.forRows(chunks(length), MIN_CHUNKS_PER_TASK, (from, to) -> {
+            ChunkScratch scratch = new ChunkScratch();
+            for (int c = from; c < to; c++) {
+                long offset = (long) c * CHUNK;
+                body.run(offset, (int) Math.min(CHUNK, length - offset), scratch);
+            }
+        });
     }
 
     /**

@@ -68,8 +68,7 @@ final class HostChunkwiseBackward {
                         copy(c.dC, at(pointer(dInitialC, "dInitial C"), (long) row * dh * dh), (long) dh * dh);
                         System.arraycopy(c.dN, 0, dInitialN, row * dh, dh);
                         // The initial m scales the true state C0 exp(m0), n0 exp(m0).
-                        dInitialM[row] = dot(c.dC, at(in.chunkC, (long) first * dh * dh), (long) dh * dh)
-                                + c.dotWithChunkN(c.dN, first);
+                        dInitialM[row] = c.stateDot(first);
                     }
                 }
             }
@@ -207,11 +206,12 @@ final class HostChunkwiseBackward {
             Arrays.fill(dN, 0f);
         }
 
-        float dotWithChunkN(float[] x, int cr) {
+        /** sum(dC * C0) + sum(dn * n0) with the state entering chunk cr: the gradient of its log scale. */
+        float stateDot(int cr) {
             read(in.chunkN, (long) cr * dh, chunkN, 0, dh);
-            float sum = 0;
+            float sum = dot(dC, at(in.chunkC, (long) cr * dh * dh), (long) dh * dh);
             for (int e = 0; e < dh; e++) {
-                sum += x[e] * chunkN[e];
+                sum += dN[e] * chunkN[e];
             }
             return sum;
         }
@@ -299,7 +299,7 @@ final class HostChunkwiseBackward {
 
             // Gate gradients: b_j (in-chunk log decay) and a_s = i_s - b_s.
             float carry = (float) Math.exp(in.chunkDecay[cr] + in.chunkM[cr] - in.endM[cr]);
-            float dCarryLog = carry * (dot(dC, c0, (long) dh * dh) + dotOf(dN, chunkN));
+            float dCarryLog = carry * stateDot(cr);
             for (int j = 0; j < len; j++) {
                 dB[j] = dLogW[j] + dLogDRows[j];
             }
@@ -384,14 +384,6 @@ final class HostChunkwiseBackward {
                 }
                 dLogDRows[j] = rowSum;
             }
-        }
-
-        private static float dotOf(float[] a, float[] b) {
-            float sum = 0;
-            for (int i = 0; i < a.length; i++) {
-                sum += a[i] * b[i];
-            }
-            return sum;
         }
 
         @Override
