@@ -86,7 +86,7 @@ public final class GroupNorm {
         return w.reshape(1, w.length()).add(1.0);
     }
 
-    private static void check(INDArray x, INDArray w, int groups) {
+    static void check(INDArray x, INDArray w, int groups) {
         requireRank(OP, "x", x, 2);
         if (groups < 1 || x.size(1) % groups != 0) {
             throw new IllegalArgumentException(OP + ": features x.size(1) = " + x.size(1)

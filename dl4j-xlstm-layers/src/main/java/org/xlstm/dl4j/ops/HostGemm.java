@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Row-major GEMM on column blocks of ND4J host arrays, {@code C = op(A) op(B)}, where each operand is a
+ * Row-major GEMM on column blocks of ND4J host arrays, {@code C = op(A) op(B)} (or {@code C += op(A) op(B)}), where each operand is a
  * [rows, cols] window starting at column {@code col} of a 2-d array whose rows may be longer (the leading
  * dimension is the array's row stride). No copies: OpenBLAS reads and writes the arrays in place. Only for
  * {@link HostBlas#available()} and {@link HostBlas#addressable} arrays of one data type.
@@ -33,6 +33,12 @@ final class HostGemm {
     }
 
     static void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, Window a, Window b, Window c) {
+        gemm(transposeA, transposeB, m, n, k, a, b, c, false);
+    }
+
+    /** With {@code accumulate}, adds the product to what C holds (BLAS beta = 1) instead of overwriting it. */
+    static void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, Window a, Window b, Window c,
+                     boolean accumulate) {
         int ta = transposeA ? CblasTrans : CblasNoTrans;
         int tb = transposeB ? CblasTrans : CblasNoTrans;
         int lda = leadingDimension(a.array);
@@ -40,10 +46,10 @@ final class HostGemm {
         int ldc = leadingDimension(c.array);
         if (c.array.dataType() == DataType.DOUBLE) {
             openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (DoublePointer) at(a), lda,
-                    (DoublePointer) at(b), ldb, 0.0, (DoublePointer) at(c), ldc);
+                    (DoublePointer) at(b), ldb, accumulate ? 1.0 : 0.0, (DoublePointer) at(c), ldc);
         } else {
             openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, (FloatPointer) at(a), lda,
-                    (FloatPointer) at(b), ldb, 0f, (FloatPointer) at(c), ldc);
+                    (FloatPointer) at(b), ldb, accumulate ? 1f : 0f, (FloatPointer) at(c), ldc);
         }
     }
 

@@ -1,7 +1,5 @@
 package org.xlstm.dl4j.ops;
 
-import java.util.concurrent.ConcurrentSkipListMap;
-
 import org.bytedeco.javacpp.FloatPointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,11 +16,6 @@ final class HostGroupNorm {
     private static final String OP = "GroupNorm";
     /** Elements per parallel task: below this, forking costs more than it saves. */
     private static final int MIN_ELEMENTS_PER_TASK = 1 << 15;
-    /**
-     * dW is summed over this many rows in float (a loop C2 vectorises, unlike one converting to double),
-     * then added to double partial sums.
-     */
-    private static final int DW_FLOAT_ROWS = 32;
 
     private HostGroupNorm() {
     }
@@ -65,57 +58,47 @@ final class HostGroupNorm {
         FloatPointer xp = HostArrays.pointer(x, OP + " x");
         FloatPointer dyp = HostArrays.pointer(dy, OP + " dy");
         FloatPointer dxp = HostArrays.pointer(dx, OP + " dx");
-        // keyed by the first row of each range, so the partial sums combine in the same order on every run
-        ConcurrentSkipListMap<Integer, double[]> partials = new ConcurrentSkipListMap<>();
+        ColumnSums dWSums = new ColumnSums(f);
         HostArrays.forRows(n, minRows(f), (from, to) -> {
             // x, normalised in place into xhat
             float[] xhat = new float[f];
             // dy, turned in place into dx
             float[] g = new float[f];
-            float[] dWRows = new float[f];
-            double[] dWPart = new double[f];
+            ColumnSums.Range dWRows = dWSums.range(from);
             for (int r = from; r < to; r++) {
                 HostArrays.read(xp, (long) r * f, xhat, 0, f);
                 HostArrays.read(dyp, (long) r * f, g, 0, f);
                 for (int start = 0; start < f; start += s) {
-                    int end = start + s;
-                    float rstd = normalize(xhat, start, end, eps);
-                    for (int i = start; i < end; i++) {
-                        dWRows[i] += g[i] * xhat[i];
-                        g[i] *= scale[i];
-                    }
-                    float meanG = (float) (sum(g, start, end) / s);
-                    float meanGx = (float) (dot(g, xhat, start, end) / s);
-                    for (int i = start; i < end; i++) {
-                        g[i] = rstd * (g[i] - meanG - xhat[i] * meanGx);
-                    }
+                    float rstd = normalize(xhat, start, start + s, eps);
+                    backwardGroup(xhat, rstd, scale, g, dWRows.rows, start, start + s);
                 }
                 HostArrays.write(g, 0, f, dxp, (long) r * f);
-                if ((r - from) % DW_FLOAT_ROWS == DW_FLOAT_ROWS - 1 || r == to - 1) {
-                    for (int i = 0; i < f; i++) {
-                        dWPart[i] += dWRows[i];
-                        dWRows[i] = 0f;
-                    }
-                }
+                dWRows.endRow();
             }
-            partials.put(from, dWPart);
         });
-        double[] sums = new double[f];
-        for (double[] part : partials.values()) {
-            for (int i = 0; i < f; i++) {
-                sums[i] += part[i];
-            }
-        }
-        float[] total = new float[f];
-        for (int i = 0; i < f; i++) {
-            total[i] = (float) sums[i];
-        }
-        writeGradient(total, dW);
+        dWSums.assignTo(dW);
         return dx;
     }
 
+    /**
+     * The backward of one group [start, end) of a row: adds dy xhat to {@code dWRow} and turns dy, held in
+     * {@code g}, into dx = rstd (g - mean(g) - xhat mean(g xhat)) with g = dy (1 + w).
+     */
+    static void backwardGroup(float[] xhat, float rstd, float[] scale, float[] g, float[] dWRow, int start, int end) {
+        for (int i = start; i < end; i++) {
+            dWRow[i] += g[i] * xhat[i];
+            g[i] *= scale[i];
+        }
+        int size = end - start;
+        float meanG = (float) (sum(g, start, end) / size);
+        float meanGx = (float) (dot(g, xhat, start, end) / size);
+        for (int i = start; i < end; i++) {
+            g[i] = rstd * (g[i] - meanG - xhat[i] * meanGx);
+        }
+    }
+
     /** Normalises the group [start, end) of {@code row} in place (biased variance); returns its 1 / std. */
-    private static float normalize(float[] row, int start, int end, double eps) {
+    static float normalize(float[] row, int start, int end, double eps) {
         int size = end - start;
         double mean = sum(row, start, end) / size;
         float rstd = (float) (1.0 / Math.sqrt(centeredSquares(row, start, end, mean) / size + eps));
@@ -127,7 +110,7 @@ final class HostGroupNorm {
     }
 
     /** 1 + w, read once (w is often a view of DL4J's flat parameter vector). */
-    private static float[] scale(INDArray w) {
+    static float[] scale(INDArray w) {
         float[] scale = new float[(int) w.length()];
         HostArrays.read(HostArrays.pointer(w, OP + " w"), 0, scale, 0, scale.length);
         for (int i = 0; i < scale.length; i++) {
@@ -136,16 +119,7 @@ final class HostGroupNorm {
         return scale;
     }
 
-    /** dW is usually a view of DL4J's flat gradient vector; anything not dense float32 goes through ND4J. */
-    private static void writeGradient(float[] value, INDArray dW) {
-        if (HostArrays.usable(dW)) {
-            HostArrays.write(value, 0, value.length, HostArrays.pointer(dW, OP + " dW"), 0);
-        } else {
-            OpSupport.assignGradient(dW, Nd4j.createFromArray(value));
-        }
-    }
-
-    private static int minRows(int features) {
+    static int minRows(int features) {
         return Math.max(1, MIN_ELEMENTS_PER_TASK / Math.max(1, features));
     }
 

@@ -101,7 +101,7 @@ final class HostPointwise {
      * polynomial. The first and last passes are plain float arithmetic, which C2 vectorises; the middle one
      * builds 2^k from its exponent bits, which it does not.
      */
-    private static void sigmoid(float[] x, int n, float[] s, float[] e) {
+    static void sigmoid(float[] x, int n, float[] s, float[] e) {
         for (int i = 0; i < n; i++) {
             float t = Math.min(Math.max(-x[i], EXP_MIN), EXP_MAX);
             float k = (t * LOG2E + ROUNDER) - ROUNDER;

@@ -10,7 +10,6 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.xlstm.dl4j.kernel.KernelRegistry;
 import org.xlstm.dl4j.kernel.MatrixMemoryForward;
 import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
@@ -19,8 +18,9 @@ import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.kernel.MatrixMemoryStep;
 import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
-import org.xlstm.dl4j.ops.GroupNorm;
+import org.xlstm.dl4j.ops.ConcatInputLinear;
 import org.xlstm.dl4j.ops.Linear;
+import org.xlstm.dl4j.ops.NormSkipGate;
 import org.xlstm.dl4j.runtime.step.StepForms;
 import org.xlstm.dl4j.runtime.step.TokenStep;
 
@@ -97,11 +97,9 @@ public final class MLSTMModule implements SequenceModule {
         INDArray z;
         ConvBranch.Pass conv;
         INDArray xc;
-        INDArray qkv;
+        INDArray[] qkv;
         MatrixMemoryForward cell;
         INDArray hCell;
-        INDArray hSkip;
-        INDArray siluZ;
         INDArray hOut;
         INDArray mask;
     }
@@ -129,9 +127,10 @@ public final class MLSTMModule implements SequenceModule {
         INDArray q = BlockDiagonalLinear.forward(c.xc, params.get(p("qW")), opt(params, "qB"));
         INDArray k = BlockDiagonalLinear.forward(c.xc, params.get(p("kW")), opt(params, "kB"));
         INDArray v = BlockDiagonalLinear.forward(c.xm, params.get(p("vW")), opt(params, "vB"));
-        c.qkv = Nd4j.concat(1, q, k, v);
-        INDArray ig = Linear.forward(c.qkv, params.get(p("igateW")), params.get(p("igateB")));
-        INDArray fg = Linear.forward(c.qkv, params.get(p("fgateW")), params.get(p("fgateB")));
+        c.qkv = new INDArray[] {q, k, v};
+        INDArray[] gates = ConcatInputLinear.forward(c.qkv, gateWeights(params), gateBiases(params));
+        INDArray ig = gates[0];
+        INDArray fg = gates[1];
 
         MatrixMemoryKernel kernel = KernelRegistry.matrixMemory();
         MatrixMemoryState initial = cellState(state);
@@ -155,10 +154,8 @@ public final class MLSTMModule implements SequenceModule {
         finalState.put(p("n"), cellFinal.n);
         finalState.put(p("m"), cellFinal.m);
 
-        INDArray normed = GroupNorm.forward(c.hCell, params.get(p("normW")), shape.heads, NORM_EPS);
-        c.hSkip = normed.addi(c.xc.mulRowVector(params.get(p("skip"))));
-        c.siluZ = Activations.silu(c.z);
-        c.hOut = c.hSkip.mul(c.siluZ);
+        c.hOut = NormSkipGate.forward(c.hCell, c.xc, c.z, params.get(p("normW")), params.get(p("skip")), shape.heads,
+                NORM_EPS);
         INDArray y = Linear.forward(c.hOut, params.get(p("downW")), opt(params, "downB"));
         if (maskColumn != null) {
             y.muliColumnVector(maskColumn);
@@ -172,7 +169,6 @@ public final class MLSTMModule implements SequenceModule {
         Cache c = (Cache) forward.cache;
         long b = dy.size(0);
         long t = dy.size(1);
-        long d = shape.inner;
         INDArray dy2 = dy.reshape(b * t, shape.nOut).dup('c');
         INDArray maskColumn = c.mask == null ? null : c.mask.reshape(b * t, 1);
         if (maskColumn != null) {
@@ -180,23 +176,19 @@ public final class MLSTMModule implements SequenceModule {
         }
         INDArray dhOut = Linear.backward(c.hOut, params.get(p("downW")), dy2, grads.get(p("downW")),
                 opt(grads, "downB"));
-        INDArray dhSkip = dhOut.mul(c.siluZ);
-        INDArray dz = Activations.siluBackward(c.z, dhOut.muli(c.hSkip));
-        grads.get(p("skip")).assign(dhSkip.mul(c.xc).sum(true, 0));
-        INDArray dxc = dhSkip.mulRowVector(params.get(p("skip")));
-        INDArray dhCell = GroupNorm.backward(c.hCell, params.get(p("normW")), shape.heads, NORM_EPS, dhSkip,
-                grads.get(p("normW")));
+        NormSkipGate.Gradients tail = NormSkipGate.backward(c.hCell, c.xc, c.z, params.get(p("normW")),
+                params.get(p("skip")), shape.heads, NORM_EPS, dhOut, grads.get(p("normW")), grads.get(p("skip")));
+        INDArray dz = tail.dz;
+        INDArray dxc = tail.dx;
 
-        MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(dhCell, b, t));
-        INDArray dIg = fromGateHeads(g.dIgate, b, t);
-        INDArray dFg = fromGateHeads(g.dFgate, b, t);
-        INDArray dqkv = Linear.backward(c.qkv, params.get(p("igateW")), dIg, grads.get(p("igateW")),
-                grads.get(p("igateB")));
-        dqkv.addi(Linear.backward(c.qkv, params.get(p("fgateW")), dFg, grads.get(p("fgateW")),
-                grads.get(p("fgateB"))));
-        INDArray dq = fromHeads(g.dq, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(0, d)));
-        INDArray dk = fromHeads(g.dk, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(d, 2 * d)));
-        INDArray dv = fromHeads(g.dv, b, t).addi(dqkv.get(NDArrayIndex.all(), NDArrayIndex.interval(2 * d, 3 * d)));
+        MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t));
+        INDArray dq = fromHeads(g.dq, b, t);
+        INDArray dk = fromHeads(g.dk, b, t);
+        INDArray dv = fromHeads(g.dv, b, t);
+        ConcatInputLinear.backward(c.qkv, gateWeights(params),
+                new INDArray[] {fromGateHeads(g.dIgate, b, t), fromGateHeads(g.dFgate, b, t)},
+                new INDArray[] {grads.get(p("igateW")), grads.get(p("fgateW"))},
+                new INDArray[] {grads.get(p("igateB")), grads.get(p("fgateB"))}, new INDArray[] {dq, dk, dv});
 
         dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("qW")), dq, grads.get(p("qW")), opt(grads, "qB")));
         dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("kW")), dk, grads.get(p("kW")), opt(grads, "kB")));
@@ -230,6 +222,15 @@ public final class MLSTMModule implements SequenceModule {
             return null;
         }
         return new MatrixMemoryState(state.get(p("C")), state.get(p("n")), state.get(p("m")));
+    }
+
+    /** The input and forget gate projections of [q, k, v], in this order. */
+    private INDArray[] gateWeights(Map<String, INDArray> params) {
+        return new INDArray[] {params.get(p("igateW")), params.get(p("fgateW"))};
+    }
+
+    private INDArray[] gateBiases(Map<String, INDArray> params) {
+        return new INDArray[] {params.get(p("igateB")), params.get(p("fgateB"))};
     }
 
     private INDArray opt(Map<String, INDArray> map, String name) {

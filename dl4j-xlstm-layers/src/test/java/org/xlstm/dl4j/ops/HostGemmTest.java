@@ -33,6 +33,20 @@ class HostGemmTest {
         }
     }
 
+    @Test
+    void accumulateAddsTheProductToTheWindow() {
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            INDArray a = Nd4j.rand(type, 5, 6);
+            INDArray b = Nd4j.rand(type, 6, 4);
+            INDArray c = Nd4j.rand(type, 5, 7);
+            INDArray expected = c.dup();
+            expected.get(columns(2, 6)).addi(a.mmul(b));
+            HostGemm.gemm(false, false, 5, 4, 6, new HostGemm.Window(a, 0), new HostGemm.Window(b, 0),
+                    new HostGemm.Window(c, 2), true);
+            assertClose(expected, c, type == DataType.FLOAT ? 1e-5 : 1e-12);
+        }
+    }
+
     private static INDArrayIndex[] columns(long from, long to) {
         return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.interval(from, to)};
     }

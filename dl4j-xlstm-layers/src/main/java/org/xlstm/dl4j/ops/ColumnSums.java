@@ -1,0 +1,77 @@
+package org.xlstm.dl4j.ops;
+
+import java.util.concurrent.ConcurrentSkipListMap;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The sum over rows of a per-row float quantity computed in a {@link HostArrays#forRows} loop: the weight
+ * gradients of the fused host backwards. Each row range adds its rows into a float buffer (a loop C2
+ * vectorises, unlike one converting to double), folded into double partial sums every
+ * {@link #FLOAT_ROWS} rows; the ranges' partial sums combine in row order, so every run gives the same
+ * result. At least as precise as ND4J's float reductions.
+ */
+final class ColumnSums {
+    private static final int FLOAT_ROWS = 32;
+
+    private final int width;
+    /** keyed by the first row of each range, so the partial sums combine in the same order on every run */
+    private final ConcurrentSkipListMap<Integer, Range> ranges = new ConcurrentSkipListMap<>();
+
+    ColumnSums(int width) {
+        this.width = width;
+    }
+
+    /** One row range's accumulator; add each row into {@link #rows}, then call {@link #endRow()}. */
+    final class Range {
+        final float[] rows = new float[width];
+        private final double[] sums = new double[width];
+        private int pendingRows;
+
+        void endRow() {
+            if (++pendingRows == FLOAT_ROWS) {
+                fold();
+            }
+        }
+
+        private void fold() {
+            for (int i = 0; i < width; i++) {
+                sums[i] += rows[i];
+                rows[i] = 0f;
+            }
+            pendingRows = 0;
+        }
+    }
+
+    /** The accumulator of the range starting at row {@code firstRow}; call once per range. */
+    Range range(int firstRow) {
+        Range range = new Range();
+        ranges.put(firstRow, range);
+        return range;
+    }
+
+    /**
+     * Writes the total into {@code target} (assign semantics, as {@link OpSupport#assignGradient}); call
+     * after the row loop. The target is usually a view of DL4J's flat gradient vector; anything not dense
+     * float32 goes through ND4J.
+     */
+    void assignTo(INDArray target) {
+        double[] total = new double[width];
+        for (Range range : ranges.values()) {
+            range.fold();
+            for (int i = 0; i < width; i++) {
+                total[i] += range.sums[i];
+            }
+        }
+        float[] value = new float[width];
+        for (int i = 0; i < width; i++) {
+            value[i] = (float) total[i];
+        }
+        if (HostArrays.usable(target)) {
+            HostArrays.write(value, 0, width, HostArrays.pointer(target, "gradient"), 0);
+        } else {
+            OpSupport.assignGradient(target, Nd4j.createFromArray(value));
+        }
+    }
+}
