@@ -6,10 +6,9 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
-import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.ops.HostArrays;
+import org.xlstm.dl4j.ops.HostGemmBatch;
 
 /** What the host (CPU, float32) chunkwise forward and backward share: BLAS calls and the row-parallel run. */
 final class HostKernelSupport {
@@ -45,14 +44,6 @@ final class HostKernelSupport {
 
     /** Runs the recurrences [0, rows) on the available cores, each OpenBLAS call single-threaded. */
     static void forEachRecurrence(int rows, HostArrays.RowRange body) {
-        Blas blas = Nd4j.factory().blas();
-        int threads = blas.getMaxThreads();
-        // Recurrences run on their own threads; OpenBLAS threading inside each product would oversubscribe.
-        blas.setMaxThreads(1);
-        try {
-            HostArrays.forRows(rows, 1, body);
-        } finally {
-            blas.setMaxThreads(threads);
-        }
+        HostGemmBatch.forEachWithSingleThreadedBlas(rows, body);
     }
 }
