@@ -1,5 +1,6 @@
 package org.xlstm.dl4j.kernel.portable;
 
+import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.GROUP_SIZE;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.copy;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.readAll;
 import static org.xlstm.dl4j.ops.HostArrays.at;
@@ -28,12 +29,6 @@ import org.xlstm.dl4j.ops.HostGemmBatch;
  * weight before the products, which changes rounding only.
  */
 final class HostChunkwiseForward {
-    /**
-     * Recurrences advanced together: enough products per batch to keep OpenBLAS's threads busy, few enough
-     * that their native operands (about 0.5 MB each at L = 64, DH = 256) stay small.
-     */
-    private static final int GROUP_SIZE = 32;
-
     private HostChunkwiseForward() {
     }
 

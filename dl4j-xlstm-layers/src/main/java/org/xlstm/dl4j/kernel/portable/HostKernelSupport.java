@@ -1,26 +1,19 @@
 package org.xlstm.dl4j.kernel.portable;
 
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
-
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.ops.HostArrays;
-import org.xlstm.dl4j.ops.HostGemmBatch;
 
-/** What the host (CPU, float32) chunkwise forward and backward share: BLAS calls and the row-parallel run. */
+/** What the host (CPU, float32) chunkwise forward and backward share. */
 final class HostKernelSupport {
-    private HostKernelSupport() {
-    }
+    /**
+     * Recurrences advanced together: enough products per batch to keep OpenBLAS's threads busy, few enough
+     * that their native operands (0.5 to 0.7 MB each at L = 64, DH = 256) stay small.
+     */
+    static final int GROUP_SIZE = 32;
 
-    /** Row-major {@code C = alpha op(A) op(B) + beta C}, op(A) [m, k], op(B) [k, n], rows of A, B, C dense. */
-    static void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, FloatPointer a, FloatPointer b,
-                     float beta, FloatPointer c) {
-        openblas_nolapack.cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1f, a, transposeA ? m : k, b,
-                transposeB ? k : n, beta, c, n);
+    private HostKernelSupport() {
     }
 
     /**
@@ -40,10 +33,5 @@ final class HostKernelSupport {
         float[] values = new float[(int) a.length()];
         HostArrays.read(HostArrays.pointer(a, what), 0, values, 0, values.length);
         return values;
-    }
-
-    /** Runs the recurrences [0, rows) on the available cores, each OpenBLAS call single-threaded. */
-    static void forEachRecurrence(int rows, HostArrays.RowRange body) {
-        HostGemmBatch.forEachWithSingleThreadedBlas(rows, body);
     }
 }
