@@ -34,8 +34,8 @@ import com.sun.jna.Pointer;
  * of OpenBLAS with its own worker pool (libnd4jcpu links a second copy). The batch call is bound to that same
  * library, so it shares the pool that ND4J and {@link HostGemm} wake. bytedeco's binding lacks the batch
  * function, so it is bound here with JNA. It is used only on the OpenBLAS core it was verified on and for
- * products past the small-matrix limit (see {@link #allAboveSmallMatrixLimit}); otherwise the products are
- * spread over Java threads, each calling single-threaded {@code cblas_sgemm}.
+ * products past the small-matrix limit (see {@link #allAboveSmallMatrixLimit}); elsewhere callers spread
+ * their work over Java threads ({@link #forEachWithSingleThreadedBlas}) with unbatched instances.
  */
 public final class HostGemmBatch {
     private static final int RTLD_LAZY = 0x1;
@@ -61,11 +61,16 @@ public final class HostGemmBatch {
     private final FloatPointer[] a;
     private final FloatPointer[] b;
     private final FloatPointer[] c;
+    private final boolean batched;
     private int count;
 
-    /** Room for up to {@code capacity} products per {@link #run()}. */
-    public HostGemmBatch(int capacity) {
+    /**
+     * Room for up to {@code capacity} products per {@link #run()}. Unless {@code batched}, {@link #run()} runs
+     * them one after another on the calling thread.
+     */
+    public HostGemmBatch(int capacity, boolean batched) {
         this.capacity = capacity;
+        this.batched = batched;
         transA = new int[capacity];
         transB = new int[capacity];
         m = new int[capacity];
@@ -105,17 +110,23 @@ public final class HostGemmBatch {
     /** Runs the queued products (their outputs must not overlap) and empties the batch. */
     public void run() {
         BatchCall call = BatchCall.INSTANCE;
-        if (call != null && count > 1 && allAboveSmallMatrixLimit()) {
+        if (batched && call != null && count > 1 && allAboveSmallMatrixLimit()) {
             call.run(this);
         } else {
-            forEachWithSingleThreadedBlas(count, (from, to) -> {
-                for (int i = from; i < to; i++) {
-                    openblas_nolapack.cblas_sgemm(CblasRowMajor, transA[i], transB[i], m[i], n[i], k[i], 1f, a[i],
-                            lda[i], b[i], ldb[i], beta[i], c[i], ldc[i]);
-                }
-            });
+            for (int i = 0; i < count; i++) {
+                openblas_nolapack.cblas_sgemm(CblasRowMajor, transA[i], transB[i], m[i], n[i], k[i], 1f, a[i], lda[i],
+                        b[i], ldb[i], beta[i], c[i], ldc[i]);
+            }
         }
         count = 0;
+    }
+
+    /**
+     * Whether products no smaller than {@code smallestProduct} (M N K) run through OpenBLAS's batch call:
+     * on the OpenBLAS core it was verified on, and past the small-matrix limit.
+     */
+    public static boolean canBatch(double smallestProduct) {
+        return BatchCall.INSTANCE != null && smallestProduct > SMALL_MATRIX_LIMIT;
     }
 
     /**
@@ -148,11 +159,6 @@ public final class HostGemmBatch {
             }
         }
         return true;
-    }
-
-    /** Whether products run through OpenBLAS's batch call (else one by one). */
-    public static boolean batched() {
-        return BatchCall.INSTANCE != null;
     }
 
     private static long address(FloatPointer p) {

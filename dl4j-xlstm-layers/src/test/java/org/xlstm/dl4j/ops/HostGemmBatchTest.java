@@ -1,5 +1,6 @@
 package org.xlstm.dl4j.ops;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.ref.Reference;
@@ -27,23 +28,32 @@ class HostGemmBatchTest {
 
     @Test
     void largeProductsMatchTheReference() {
-        check("large", LARGE);
+        check("large, batched", LARGE, true);
+        check("large, one by one", LARGE, false);
     }
 
     @Test
     void smallProductsMatchTheReference() {
-        check("small", SMALL);
+        // asked to batch, a batch with small products must still run them one by one, not crash
+        check("small, batched", SMALL, true);
+        check("small, one by one", SMALL, false);
     }
 
     @Test
     void mixedSizesMatchTheReference() {
         int[][] mixed = {LARGE[0], SMALL[1], LARGE[2], SMALL[3]};
-        check("mixed", mixed);
+        check("mixed, batched", mixed, true);
     }
 
-    private static void check(String what, int[][] products) {
+    @Test
+    void batchesOnlyPastTheSmallMatrixLimit() {
+        assertFalse(HostGemmBatch.canBatch(100.0 * 100 * 100));
+        assertFalse(HostGemmBatch.canBatch(64.0 * 64 * 128));
+    }
+
+    private static void check(String what, int[][] products, boolean batched) {
         Nd4j.getRandom().setSeed(7);
-        HostGemmBatch batch = new HostGemmBatch(products.length);
+        HostGemmBatch batch = new HostGemmBatch(products.length, batched);
         INDArray[] expected = new INDArray[products.length];
         INDArray[] outputs = new INDArray[products.length];
         // the batch holds raw pointers only: the operands must stay reachable until it has run
@@ -74,7 +84,7 @@ class HostGemmBatchTest {
             double scale = Math.max(1.0, expected[i].amaxNumber().doubleValue());
             double diff = expected[i].sub(outputs[i].dup('c').castTo(DataType.DOUBLE)).amaxNumber().doubleValue();
             assertTrue(diff <= 1e-5 * scale, what + " product " + i + " (batch call available: "
-                    + HostGemmBatch.batched() + "): max |diff| " + diff);
+                    + HostGemmBatch.canBatch(Double.MAX_VALUE) + "): max |diff| " + diff);
         }
     }
 

@@ -2,7 +2,7 @@ package org.xlstm.dl4j.kernel.portable;
 
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.copy;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.dot;
-import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.GROUP_SIZE;
+import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.forEachRecurrence;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.readAll;
 import static org.xlstm.dl4j.ops.HostArrays.at;
 import static org.xlstm.dl4j.ops.HostArrays.pointer;
@@ -52,12 +52,10 @@ final class HostChunkwiseBackward {
         Gradients out = new Gradients(pointer(dQ, "dQ"), pointer(dK, "dK"), pointer(dV, "dV"), (int) (n * len),
                 r.hasInitialState ? Nd4j.createUninitialized(DataType.FLOAT, rows, dh, dh) : null, rows, dh);
 
-        int group = Math.min(rows, GROUP_SIZE);
-        try (Group g = new Group(in, out, seq, group)) {
-            for (int first = 0; first < rows; first += group) {
-                g.run(first, Math.min(rows, first + group));
-            }
-        }
+        // q k^T and the like, v dC^T and the like, [scores^T | e k] [dNum ; dC]
+        double l = len;
+        double smallestProduct = Math.min(l * l * dh, Math.min(l * dh * dh, l * dh * (len + dh)));
+        forEachRecurrence(rows, smallestProduct, (size, batched) -> new Group(in, out, seq, size, batched));
 
         MatrixMemoryState dInitial = null;
         if (out.dInitialC != null) {
@@ -142,12 +140,12 @@ final class HostChunkwiseBackward {
     }
 
     /**
-     * Up to {@link #GROUP_SIZE} recurrences walking their chunks backwards together: each chunk's products
+     * Recurrences walking their chunks backwards together: each chunk's products
      * of all of them form three {@link HostGemmBatch}es (those that need only the carried gradient, those
      * that need the chunk's weights, the carried gradient's update), with Java loops between them on the
      * calling thread.
      */
-    private static final class Group implements AutoCloseable {
+    private static final class Group implements HostKernelSupport.RecurrenceGroup {
         private final Inputs in;
         private final Gradients out;
         private final int len;
@@ -171,14 +169,14 @@ final class HostChunkwiseBackward {
         private final float[] dLogDColumns;
         private final float[] dB;
 
-        Group(Inputs in, Gradients out, ChunkedSequence seq, int size) {
+        Group(Inputs in, Gradients out, ChunkedSequence seq, int size, boolean batched) {
             this.in = in;
             this.out = out;
             this.len = seq.chunk;
             this.dh = (int) seq.headSize;
             this.chunks = (int) seq.chunks;
             this.keyScale = (float) (1.0 / Math.sqrt(dh));
-            this.batch = new HostGemmBatch(4 * size);
+            this.batch = new HostGemmBatch(4 * size, batched);
             scores = new float[len * len];
             dScores = new float[len * len];
             wide = new float[len * dh];
@@ -197,7 +195,8 @@ final class HostChunkwiseBackward {
             }
         }
 
-        void run(int from, int to) {
+        @Override
+        public void run(int from, int to) {
             int count = to - from;
             for (int i = 0; i < count; i++) {
                 members[i].start(from + i);

@@ -1,7 +1,7 @@
 package org.xlstm.dl4j.kernel.portable;
 
-import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.GROUP_SIZE;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.copy;
+import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.forEachRecurrence;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.readAll;
 import static org.xlstm.dl4j.ops.HostArrays.at;
 import static org.xlstm.dl4j.ops.HostArrays.pointer;
@@ -43,12 +43,11 @@ final class HostChunkwiseForward {
         int rows = (int) seq.rows;
         Outputs out = new Outputs(seq, initial);
         Gates gates = new Gates(seq);
-        int group = Math.min(rows, GROUP_SIZE);
-        try (Group g = new Group(seq, out, gates, group)) {
-            for (int first = 0; first < rows; first += group) {
-                g.run(first, Math.min(rows, first + group));
-            }
-        }
+        // q k^T, [weights | q] [v ; C], k^T v
+        double l = seq.chunk;
+        double head = seq.headSize;
+        double smallestProduct = Math.min(l * l * head, Math.min(l * head * (l + head), head * head * l));
+        forEachRecurrence(rows, smallestProduct, (size, batched) -> new Group(seq, out, gates, size, batched));
         out.writeGates();
 
         long dh = seq.headSize;
@@ -143,12 +142,12 @@ final class HostChunkwiseForward {
     }
 
     /**
-     * Up to {@link #GROUP_SIZE} recurrences (batch row and head) advanced chunk by chunk together, so that
-     * each kind of product of a step is one {@link HostGemmBatch} over all of them. The Java loops between
-     * the batches run on the calling thread: they are a small part of the work, and the batches already
-     * occupy OpenBLAS's threads.
+     * Recurrences (batch row and head) advanced chunk by chunk together, so that each kind of product of a
+     * step is one {@link HostGemmBatch} over all of them. The Java loops between the batches run on the
+     * calling thread: they are a small part of the work, and batched products already occupy OpenBLAS's
+     * threads.
      */
-    private static final class Group implements AutoCloseable {
+    private static final class Group implements HostKernelSupport.RecurrenceGroup {
         private final Outputs out;
         private final Gates gates;
         private final int len;
@@ -168,7 +167,7 @@ final class HostChunkwiseForward {
         private final float[] keys;
         private final float[] logD;
 
-        Group(ChunkedSequence seq, Outputs out, Gates gates, int size) {
+        Group(ChunkedSequence seq, Outputs out, Gates gates, int size, boolean batched) {
             this.out = out;
             this.gates = gates;
             this.len = seq.chunk;
@@ -180,7 +179,7 @@ final class HostChunkwiseForward {
             this.h = pointer(out.h, "h");
             this.chunkC = pointer(out.chunkC, "chunkC");
             this.chunkN = pointer(out.chunkN, "chunkN");
-            this.batch = new HostGemmBatch(size);
+            this.batch = new HostGemmBatch(size, batched);
             this.scores = new float[len * len];
             this.weightsAndQ = new float[len * (len + dh)];
             this.keys = new float[len * dh];
@@ -191,7 +190,8 @@ final class HostChunkwiseForward {
             }
         }
 
-        void run(int from, int to) {
+        @Override
+        public void run(int from, int to) {
             int count = to - from;
             for (int i = 0; i < count; i++) {
                 members[i].start(from + i);
