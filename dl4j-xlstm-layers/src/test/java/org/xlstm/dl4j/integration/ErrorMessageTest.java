@@ -1,5 +1,6 @@
 package org.xlstm.dl4j.integration;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -83,6 +84,26 @@ class ErrorMessageTest {
         INDArray x = IntegrationSupport.input(2, 8, 6);
         x.putScalar(1, 3, 2, Double.NaN);
         assertMessage(() -> net.output(x), "MLSTMLayer 'cell'", "input", "NaN");
+    }
+
+    @Test
+    void nanBesideInfinitiesInInput() {
+        MultiLayerNetwork net = network();
+        INDArray x = IntegrationSupport.input(2, 8, 6);
+        x.putScalar(0, 1, 1, Double.POSITIVE_INFINITY);
+        x.putScalar(1, 3, 2, Double.NaN);
+        x.putScalar(1, 5, 4, Double.NEGATIVE_INFINITY);
+        assertMessage(() -> net.output(x), "MLSTMLayer 'cell'", "input", "NaN");
+    }
+
+    @Test
+    void infinitiesOfBothSignsAreNotReportedAsNaN() {
+        // their sum is NaN, which the quick check sees; the exact search then finds no NaN
+        MultiLayerNetwork net = network();
+        INDArray x = IntegrationSupport.input(2, 8, 6);
+        x.putScalar(0, 1, 1, Double.POSITIVE_INFINITY);
+        x.putScalar(1, 5, 4, Double.NEGATIVE_INFINITY);
+        assertDoesNotThrow(() -> net.output(x));
     }
 
     @Test

@@ -3,7 +3,6 @@ package org.xlstm.dl4j.kernel.portable;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.copy;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.dot;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.forEachRecurrence;
-import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.gemm;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.readAll;
 import static org.xlstm.dl4j.ops.HostArrays.at;
 import static org.xlstm.dl4j.ops.HostArrays.pointer;
@@ -19,13 +18,14 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.ops.HostArrays;
+import org.xlstm.dl4j.ops.HostGemmBatch;
 
 /**
- * {@link ChunkwiseMatrixMemoryBackward} on ND4J's CPU backend in float32, one recurrence at a time: the
- * reverse scan over its chunks carries dC and dn in cache, and each chunk's in-chunk terms are computed as it
- * is reached (single-threaded OpenBLAS products on the arrays in place, Java loops for the L x L weights and
- * the gate sums) instead of as batched [N, L, L] and [N, DH, DH] intermediates. Same gradients, same
- * conventions (stabilizers held constant).
+ * {@link ChunkwiseMatrixMemoryBackward} on ND4J's CPU backend in float32: recurrences walk their chunks in
+ * reverse together, carrying dC and dn, and each chunk's in-chunk terms are computed as it is reached
+ * (batches of OpenBLAS products over all the recurrences, Java loops for the L x L weights and the gate
+ * sums) instead of as batched [N, L, L] and [N, DH, DH] intermediates. Same gradients, same conventions
+ * (stabilizers held constant).
  */
 final class HostChunkwiseBackward {
     private HostChunkwiseBackward() {
@@ -43,51 +43,58 @@ final class HostChunkwiseBackward {
         int len = seq.chunk;
         int dh = (int) seq.headSize;
         int rows = (int) seq.rows;
-        int chunks = (int) seq.chunks;
         long n = seq.chunkRows();
         INDArray dH = seq.upstreamToChunks(upstream);
         Inputs in = new Inputs(r, HostArrays.usable(dH) ? dH : dH.dup('c'));
         INDArray dQ = Nd4j.createUninitialized(DataType.FLOAT, n, len, dh);
         INDArray dK = Nd4j.createUninitialized(DataType.FLOAT, n, len, dh);
         INDArray dV = Nd4j.createUninitialized(DataType.FLOAT, n, len, dh);
-        float[] dA = new float[(int) (n * len)];
-        float[] dF = new float[dA.length];
-        INDArray dInitialC = r.hasInitialState ? Nd4j.createUninitialized(DataType.FLOAT, rows, dh, dh) : null;
-        float[] dInitialN = new float[rows * dh];
-        float[] dInitialM = new float[rows];
+        Gradients out = new Gradients(pointer(dQ, "dQ"), pointer(dK, "dK"), pointer(dV, "dV"), (int) (n * len),
+                r.hasInitialState ? Nd4j.createUninitialized(DataType.FLOAT, rows, dh, dh) : null, rows, dh);
 
-        forEachRecurrence(rows, (from, to) -> {
-            try (Chunk c = new Chunk(in, len, dh, pointer(dQ, "dQ"), pointer(dK, "dK"), pointer(dV, "dV"), dA, dF)) {
-                for (int row = from; row < to; row++) {
-                    c.startRecurrence();
-                    for (int ci = chunks - 1; ci >= 0; ci--) {
-                        c.run(row * chunks + ci);
-                    }
-                    if (dInitialC != null) {
-                        int first = row * chunks;
-                        copy(c.dC, at(pointer(dInitialC, "dInitial C"), (long) row * dh * dh), (long) dh * dh);
-                        System.arraycopy(c.dN, 0, dInitialN, row * dh, dh);
-                        // The initial m scales the true state C0 exp(m0), n0 exp(m0).
-                        dInitialM[row] = c.stateDot(first);
-                    }
-                }
-            }
-        });
+        // q k^T and the like, v dC^T and the like, [scores^T | e k] [dNum ; dC]
+        double l = len;
+        double smallestProduct = Math.min(l * l * dh, Math.min(l * dh * dh, l * dh * (len + dh)));
+        forEachRecurrence(rows, smallestProduct, (size, batched) -> new Group(in, out, seq, size, batched));
 
         MatrixMemoryState dInitial = null;
-        if (dInitialC != null) {
+        if (out.dInitialC != null) {
             dInitial = new MatrixMemoryState(
-                    dInitialC.reshape(seq.batch, seq.heads, dh, dh).castTo(seq.inputType),
-                    Nd4j.createFromArray(dInitialN).reshape(seq.batch, seq.heads, dh).castTo(seq.inputType),
-                    Nd4j.createFromArray(dInitialM).reshape(seq.batch, seq.heads).castTo(seq.inputType));
+                    out.dInitialC.reshape(seq.batch, seq.heads, dh, dh).castTo(seq.inputType),
+                    Nd4j.createFromArray(out.dInitialN).reshape(seq.batch, seq.heads, dh).castTo(seq.inputType),
+                    Nd4j.createFromArray(out.dInitialM).reshape(seq.batch, seq.heads).castTo(seq.inputType));
         }
         return new MatrixMemoryGradients(
                 seq.sequenceFromChunks(dQ, false),
                 seq.sequenceFromChunks(dK, false),
                 seq.sequenceFromChunks(dV, false),
-                seq.gateFromChunks(Nd4j.createFromArray(dA).reshape(n, len)),
-                seq.gateFromChunks(Nd4j.createFromArray(dF).reshape(n, len)),
+                seq.gateFromChunks(Nd4j.createFromArray(out.dA).reshape(n, len)),
+                seq.gateFromChunks(Nd4j.createFromArray(out.dF).reshape(n, len)),
                 dInitial);
+    }
+
+    /** Where the gradients go; recurrences write disjoint parts. */
+    private static final class Gradients {
+        final FloatPointer dQ;
+        final FloatPointer dK;
+        final FloatPointer dV;
+        final float[] dA;
+        final float[] dF;
+        /** Null without an initial state. */
+        final INDArray dInitialC;
+        final float[] dInitialN;
+        final float[] dInitialM;
+
+        Gradients(FloatPointer dQ, FloatPointer dK, FloatPointer dV, int steps, INDArray dInitialC, int rows, int dh) {
+            this.dQ = dQ;
+            this.dK = dK;
+            this.dV = dV;
+            this.dA = new float[steps];
+            this.dF = new float[steps];
+            this.dInitialC = dInitialC;
+            this.dInitialN = new float[rows * dh];
+            this.dInitialM = new float[rows];
+        }
     }
 
     /** The forward's residuals and the upstream gradient, as pointers and per-step values. */
@@ -133,35 +140,27 @@ final class HostChunkwiseBackward {
     }
 
     /**
-     * One chunk's backward, with the gradient reaching the state that enters it (dC, dn) carried from the
-     * chunk after it. Holds one thread's working memory: native where OpenBLAS reads or writes, heap for the
-     * Java loops.
+     * Recurrences walking their chunks backwards together: each chunk's products
+     * of all of them form three {@link HostGemmBatch}es (those that need only the carried gradient, those
+     * that need the chunk's weights, the carried gradient's update), with Java loops between them on the
+     * calling thread.
      */
-    private static final class Chunk implements AutoCloseable {
+    private static final class Group implements HostKernelSupport.RecurrenceGroup {
         private final Inputs in;
+        private final Gradients out;
         private final int len;
         private final int dh;
+        private final int chunks;
         private final float keyScale;
-        private final FloatPointer dQ;
-        private final FloatPointer dK;
-        private final FloatPointer dV;
-        private final float[] dA;
-        private final float[] dF;
-        /** dL/dC and dL/dn of the state leaving the current chunk (entering it, once run). */
-        final FloatPointer dC;
-        final float[] dN;
-
-        private final FloatPointer squareA;
-        private final FloatPointer squareB;
-        private final FloatPointer wideA;
-        private final FloatPointer wideB;
+        private final Recurrence[] members;
+        private final HostGemmBatch batch;
+        /** Heap working memory of the Java loops, shared: they run on the calling thread. */
         private final float[] scores;
         private final float[] dScores;
-        private final float[] dNum;
         private final float[] wide;
         private final float[] wide2;
+        private final float[] valueRows;
         private final float[] chunkN;
-        private final float[] dDen;
         private final float[] endWeight;
         private final float[] dLogE;
         private final float[] dLogW;
@@ -170,229 +169,338 @@ final class HostChunkwiseBackward {
         private final float[] dLogDColumns;
         private final float[] dB;
 
-        Chunk(Inputs in, int len, int dh, FloatPointer dQ, FloatPointer dK, FloatPointer dV, float[] dA, float[] dF) {
+        Group(Inputs in, Gradients out, ChunkedSequence seq, int size, boolean batched) {
             this.in = in;
-            this.len = len;
-            this.dh = dh;
+            this.out = out;
+            this.len = seq.chunk;
+            this.dh = (int) seq.headSize;
+            this.chunks = (int) seq.chunks;
             this.keyScale = (float) (1.0 / Math.sqrt(dh));
-            this.dQ = dQ;
-            this.dK = dK;
-            this.dV = dV;
-            this.dA = dA;
-            this.dF = dF;
-            dC = new FloatPointer((long) dh * dh);
-            dN = new float[dh];
-            squareA = new FloatPointer((long) len * len);
-            squareB = new FloatPointer((long) len * len);
-            wideA = new FloatPointer((long) len * dh);
-            wideB = new FloatPointer((long) len * dh);
+            this.batch = new HostGemmBatch(4 * size, batched);
             scores = new float[len * len];
             dScores = new float[len * len];
-            dNum = new float[len * dh];
             wide = new float[len * dh];
             wide2 = new float[len * dh];
+            valueRows = new float[len * (len + dh)];
             chunkN = new float[dh];
-            dDen = new float[len];
             endWeight = new float[len];
             dLogE = new float[len];
             dLogW = new float[len];
             dLogDRows = new float[len];
             dLogDColumns = new float[len];
             dB = new float[len];
+            members = new Recurrence[size];
+            for (int i = 0; i < size; i++) {
+                members[i] = new Recurrence();
+            }
         }
 
-        void startRecurrence() {
-            dC.zero();
-            Arrays.fill(dN, 0f);
-        }
-
-        /** sum(dC * C0) + sum(dn * n0) with the state entering chunk cr: the gradient of its log scale. */
-        float stateDot(int cr) {
-            read(in.chunkN, (long) cr * dh, chunkN, 0, dh);
-            float sum = dot(dC, at(in.chunkC, (long) cr * dh * dh), (long) dh * dh);
-            for (int e = 0; e < dh; e++) {
-                sum += dN[e] * chunkN[e];
+        @Override
+        public void run(int from, int to) {
+            int count = to - from;
+            for (int i = 0; i < count; i++) {
+                members[i].start(from + i);
             }
-            return sum;
-        }
-
-        /** Gradients of chunk cr; then dC, dn become those of the state entering it. */
-        void run(int cr) {
-            long wideOffset = (long) cr * len * dh;
-            int steps = cr * len;
-            FloatPointer qc = at(in.q, wideOffset);
-            FloatPointer kc = at(in.k, wideOffset);
-            FloatPointer vc = at(in.v, wideOffset);
-            FloatPointer c0 = at(in.chunkC, (long) cr * dh * dh);
-            read(in.chunkN, (long) cr * dh, chunkN, 0, dh);
-
-            upstreamTerms(wideOffset, steps);
-            intraChunkWeights(qc, kc, vc, steps);
-
-            // dV = scores^T dNum + diag(e) k' dC_L, with e the end weights of the steps
-            write(scores, 0, len * len, squareA, 0);
-            FloatPointer dVc = at(dV, wideOffset);
-            gemm(true, false, len, dh, len, squareA, wideA, 0f, dVc);
-            read(kc, 0, wide, 0, len * dh);
-            for (int s = 0; s < len; s++) {
-                endWeight[s] = (float) Math.exp(in.endLogWeight[steps + s] - in.endM[cr]);
-                for (int e = 0; e < dh; e++) {
-                    wide[s * dh + e] *= endWeight[s];
+            for (int ci = chunks - 1; ci >= 0; ci--) {
+                for (int i = 0; i < count; i++) {
+                    members[i].queueReads(ci);
                 }
-            }
-            write(wide, 0, len * dh, wideB, 0);
-            gemm(false, false, len, dh, dh, wideB, dC, 1f, dVc);
-
-            // dK = dProducts^T q + diag(e) (v dC_L^T + 1 dn_L^T), and dLogE_s = k'_s . dKEnd_s
-            FloatPointer dKc = at(dK, wideOffset);
-            write(dScores, 0, len * len, squareB, 0);
-            gemm(true, false, len, dh, len, squareB, qc, 0f, dKc);
-            gemm(false, true, len, dh, dh, vc, dC, 0f, wideB);
-            read(wideB, 0, wide, 0, len * dh);
-            read(kc, 0, wide2, 0, len * dh);
-            float endLogSum = 0;
-            for (int s = 0; s < len; s++) {
-                float logE = 0;
-                for (int e = 0; e < dh; e++) {
-                    float g = (wide[s * dh + e] + dN[e]) * endWeight[s];
-                    wide[s * dh + e] = g;
-                    logE += wide2[s * dh + e] * g;
+                batch.run();
+                for (int i = 0; i < count; i++) {
+                    members[i].queueGradients(ci);
                 }
-                dLogE[s] = logE;
-                endLogSum += logE;
-            }
-            read(dKc, 0, wide2, 0, len * dh);
-            for (int i = 0; i < len * dh; i++) {
-                wide2[i] = (wide2[i] + wide[i]) * keyScale;
-            }
-            write(wide2, 0, len * dh, dKc, 0);
-
-            // dQ = dProducts k' + w_j (dNum_j C0^T + dDen_j n0); dLogW_j = w_j (dNum_j . q_j C0 + dDen_j q_j . n0)
-            FloatPointer dQc = at(dQ, wideOffset);
-            gemm(false, false, len, dh, len, squareB, kc, 0f, dQc);
-            gemm(false, false, len, dh, dh, qc, c0, 0f, wideB);
-            read(wideB, 0, wide, 0, len * dh);
-            read(qc, 0, wide2, 0, len * dh);
-            for (int j = 0; j < len; j++) {
-                float w = in.stateWeight[steps + j];
-                float stateRead = 0;
-                float normRead = 0;
-                for (int e = 0; e < dh; e++) {
-                    stateRead += dNum[j * dh + e] * wide[j * dh + e];
-                    normRead += wide2[j * dh + e] * chunkN[e];
+                batch.run();
+                for (int i = 0; i < count; i++) {
+                    members[i].queueStateGradient(ci);
                 }
-                dLogW[j] = w * (stateRead + dDen[j] * normRead);
-                for (int e = 0; e < dh; e++) {
-                    wide[j * dh + e] = dNum[j * dh + e] * w;
-                }
+                batch.run();
             }
-            write(wide, 0, len * dh, wideB, 0);
-            gemm(false, true, len, dh, dh, wideB, c0, 1f, dQc);
-            read(dQc, 0, wide, 0, len * dh);
-            for (int j = 0; j < len; j++) {
-                float scale = in.stateWeight[steps + j] * dDen[j];
-                for (int e = 0; e < dh; e++) {
-                    wide[j * dh + e] += scale * chunkN[e];
-                }
-            }
-            write(wide, 0, len * dh, dQc, 0);
-
-            // Gate gradients: b_j (in-chunk log decay) and a_s = i_s - b_s.
-            float carry = (float) Math.exp(in.chunkDecay[cr] + in.chunkM[cr] - in.endM[cr]);
-            float dCarryLog = carry * stateDot(cr);
-            for (int j = 0; j < len; j++) {
-                dB[j] = dLogW[j] + dLogDRows[j];
-            }
-            for (int s = 0; s < len; s++) {
-                float a = dLogDColumns[s] + dLogE[s];
-                dA[steps + s] = a;
-                dB[s] -= a;
-            }
-            dB[len - 1] += dCarryLog + endLogSum;
-            float suffix = 0;
-            for (int j = len - 1; j >= 0; j--) {
-                suffix += dB[j];
-                dF[steps + j] = suffix * in.forgetSlope[steps + j];
-            }
-
-            // The state entering this chunk: dC0 = carry dC_L + (q diag(w))^T dNum, dn0 alike with dDen.
-            read(qc, 0, wide, 0, len * dh);
-            for (int e = 0; e < dh; e++) {
-                dN[e] *= carry;
-            }
-            for (int j = 0; j < len; j++) {
-                float w = in.stateWeight[steps + j];
-                float nScale = w * dDen[j];
-                for (int e = 0; e < dh; e++) {
-                    float qv = wide[j * dh + e];
-                    dN[e] += qv * nScale;
-                    wide[j * dh + e] = qv * w;
-                }
-            }
-            write(wide, 0, len * dh, wideB, 0);
-            gemm(true, false, dh, dh, len, wideB, wideA, carry, dC);
-        }
-
-        /** dNum = dh / normalizer into {@code wideA}, dDen (zero where the floor is active). */
-        private void upstreamTerms(long wideOffset, int steps) {
-            read(in.dH, wideOffset, dNum, 0, len * dh);
-            read(in.h, wideOffset, wide, 0, len * dh);
-            for (int j = 0; j < len; j++) {
-                float den = in.denominator[steps + j];
-                float floor = (float) Math.exp(-in.stabilizer[steps + j]);
-                float normalizer = Math.max(Math.abs(den), floor) + (float) GateLogs.EPS;
-                float dhDotH = 0;
-                for (int e = 0; e < dh; e++) {
-                    float g = dNum[j * dh + e];
-                    dhDotH += g * wide[j * dh + e];
-                    dNum[j * dh + e] = g / normalizer;
-                }
-                // Where the floor wins, the normalizer is a constant of the step and den receives nothing.
-                dDen[j] = Math.abs(den) > floor ? -dhDotH / normalizer * Math.signum(den) : 0f;
-            }
-            write(dNum, 0, len * dh, wideA, 0);
-        }
-
-        /**
-         * scores = (q k'^T) * D with the decay weights D_js = exp(log D_js - m_j), dScores = dNum v^T + dDen_j;
-         * the sums of dL/d log D = dScores * scores, and dScores turned into dProducts = dScores * D.
-         */
-        private void intraChunkWeights(FloatPointer qc, FloatPointer kc, FloatPointer vc, int steps) {
-            gemm(false, true, len, len, dh, qc, kc, 0f, squareA);
-            read(squareA, 0, scores, 0, len * len);
-            gemm(false, true, len, len, dh, wideA, vc, 0f, squareB);
-            read(squareB, 0, dScores, 0, len * len);
-            Arrays.fill(dLogDColumns, 0f);
-            for (int j = 0; j < len; j++) {
-                float decay = in.logDecay[steps + j];
-                float stab = in.stabilizer[steps + j];
-                int at = j * len;
-                float rowSum = 0;
-                for (int s = 0; s <= j; s++) {
-                    float weight = (float) Math.exp(decay + in.logSource[steps + s] - stab);
-                    float score = scores[at + s] * weight;
-                    float dScore = dScores[at + s] + dDen[j];
-                    float dLogD = dScore * score;
-                    rowSum += dLogD;
-                    dLogDColumns[s] += dLogD;
-                    scores[at + s] = score;
-                    dScores[at + s] = dScore * weight;
-                }
-                for (int s = j + 1; s < len; s++) {
-                    scores[at + s] = 0f;
-                    dScores[at + s] = 0f;
-                }
-                dLogDRows[j] = rowSum;
+            for (int i = 0; i < count; i++) {
+                members[i].finish();
             }
         }
 
         @Override
         public void close() {
-            dC.close();
-            squareA.close();
-            squareB.close();
-            wideA.close();
-            wideB.close();
+            for (Recurrence r : members) {
+                r.memory.close();
+            }
+        }
+
+        /** One recurrence: dL/dC and dL/dn of the state leaving its current chunk, and its native operands. */
+        private final class Recurrence {
+            /**
+             * [L + DH, DH]: the chunk's dNum = dh / normalizer stacked on dC, so that dV is one product
+             * [scores^T | diag(e) k'] x [dNum ; dC]. dC stays here from chunk to chunk.
+             */
+            final FloatPointer stacked;
+            final FloatPointer dC;
+            final FloatPointer scoresOut;
+            final FloatPointer dScoresOut;
+            final FloatPointer dKeyProducts;
+            final FloatPointer valueLhs;
+            final FloatPointer valuesReadDC;
+            final FloatPointer queriesReadC0;
+            final FloatPointer weightedDNum;
+            final FloatPointer weightedQueries;
+            final FloatPointer memory;
+            final float[] dNum = new float[len * dh];
+            final float[] dDen = new float[len];
+            final float[] dN = new float[dh];
+            int row;
+            float carry;
+
+            Recurrence() {
+                long square = (long) len * len;
+                long rowsSize = (long) len * dh;
+                long stackedSize = (long) (len + dh) * dh;
+                long lhsSize = (long) len * (len + dh);
+                memory = new FloatPointer(stackedSize + 3 * square + lhsSize + 4 * rowsSize);
+                long at = 0;
+                stacked = at(memory, at);
+                dC = at(memory, rowsSize);
+                at += stackedSize;
+                scoresOut = at(memory, at);
+                at += square;
+                dScoresOut = at(memory, at);
+                at += square;
+                dKeyProducts = at(memory, at);
+                at += square;
+                valueLhs = at(memory, at);
+                at += lhsSize;
+                valuesReadDC = at(memory, at);
+                at += rowsSize;
+                queriesReadC0 = at(memory, at);
+                at += rowsSize;
+                weightedDNum = at(memory, at);
+                at += rowsSize;
+                weightedQueries = at(memory, at);
+            }
+
+            void start(int recurrence) {
+                row = recurrence;
+                write(new float[dh * dh], 0, dh * dh, dC, 0);
+                Arrays.fill(dN, 0f);
+            }
+
+            /** dNum and dDen of chunk ci, then the products that need only them and the carried dC. */
+            void queueReads(int ci) {
+                int cr = row * chunks + ci;
+                long wideOffset = (long) cr * len * dh;
+                upstreamTerms(wideOffset, cr * len);
+                FloatPointer qc = at(in.q, wideOffset);
+                FloatPointer kc = at(in.k, wideOffset);
+                FloatPointer vc = at(in.v, wideOffset);
+                batch.add(false, true, len, len, dh, qc, dh, kc, dh, 0f, scoresOut, len);
+                batch.add(false, true, len, len, dh, stacked, dh, vc, dh, 0f, dScoresOut, len);
+                batch.add(false, true, len, dh, dh, vc, dh, dC, dh, 0f, valuesReadDC, dh);
+                batch.add(false, false, len, dh, dh, qc, dh, at(in.chunkC, (long) cr * dh * dh), dh, 0f,
+                        queriesReadC0, dh);
+            }
+
+            /** dNum = dh / normalizer (into the top of {@code stacked}), dDen (zero where the floor is active). */
+            private void upstreamTerms(long wideOffset, int steps) {
+                read(in.dH, wideOffset, dNum, 0, len * dh);
+                read(in.h, wideOffset, wide, 0, len * dh);
+                for (int j = 0; j < len; j++) {
+                    float den = in.denominator[steps + j];
+                    float floor = (float) Math.exp(-in.stabilizer[steps + j]);
+                    float normalizer = Math.max(Math.abs(den), floor) + (float) GateLogs.EPS;
+                    float dhDotH = 0;
+                    for (int e = 0; e < dh; e++) {
+                        float g = dNum[j * dh + e];
+                        dhDotH += g * wide[j * dh + e];
+                        dNum[j * dh + e] = g / normalizer;
+                    }
+                    // Where the floor wins, the normalizer is a constant of the step and den receives nothing.
+                    dDen[j] = Math.abs(den) > floor ? -dhDotH / normalizer * Math.signum(den) : 0f;
+                }
+                write(dNum, 0, len * dh, stacked, 0);
+            }
+
+            /**
+             * The chunk's gate gradients, the parts of dK and dQ that need no product, and the products of dV,
+             * dK and dQ; dn becomes that of the state entering the chunk.
+             */
+            void queueGradients(int ci) {
+                int cr = row * chunks + ci;
+                long wideOffset = (long) cr * len * dh;
+                int steps = cr * len;
+                FloatPointer qc = at(in.q, wideOffset);
+                FloatPointer kc = at(in.k, wideOffset);
+                read(in.chunkN, (long) cr * dh, chunkN, 0, dh);
+                intraChunkWeights(steps);
+                float endLogSum = valueAndKeyEndTerms(cr, wideOffset, kc);
+                queryStateTerms(wideOffset, steps, qc);
+
+                // Gate gradients: b_j (in-chunk log decay) and a_s = i_s - b_s.
+                carry = (float) Math.exp(in.chunkDecay[cr] + in.chunkM[cr] - in.endM[cr]);
+                float dCarryLog = carry * stateDot(cr);
+                for (int j = 0; j < len; j++) {
+                    dB[j] = dLogW[j] + dLogDRows[j];
+                }
+                for (int s = 0; s < len; s++) {
+                    float a = dLogDColumns[s] + dLogE[s];
+                    out.dA[steps + s] = a;
+                    dB[s] -= a;
+                }
+                dB[len - 1] += dCarryLog + endLogSum;
+                float suffix = 0;
+                for (int j = len - 1; j >= 0; j--) {
+                    suffix += dB[j];
+                    out.dF[steps + j] = suffix * in.forgetSlope[steps + j];
+                }
+
+                // dn0 = carry dn_L + sum_j w_j dDen_j q_j; dC0 needs (q diag(w))^T dNum, a product.
+                read(qc, 0, wide, 0, len * dh);
+                for (int e = 0; e < dh; e++) {
+                    dN[e] *= carry;
+                }
+                for (int j = 0; j < len; j++) {
+                    float w = in.stateWeight[steps + j];
+                    float nScale = w * dDen[j];
+                    for (int e = 0; e < dh; e++) {
+                        float qv = wide[j * dh + e];
+                        dN[e] += qv * nScale;
+                        wide[j * dh + e] = qv * w;
+                    }
+                }
+                write(wide, 0, len * dh, weightedQueries, 0);
+
+                int width = len + dh;
+                batch.add(false, false, len, dh, width, valueLhs, width, stacked, dh, 0f, at(out.dV, wideOffset), dh);
+                batch.add(true, false, len, dh, len, dKeyProducts, len, qc, dh, 1f, at(out.dK, wideOffset), dh);
+                batch.add(false, false, len, dh, len, dScoresOut, len, kc, dh, 1f, at(out.dQ, wideOffset), dh);
+            }
+
+            /**
+             * scores = (q k'^T) * D with the decay weights D_js = exp(log D_js - m_j), dScores = dNum v^T + dDen_j;
+             * the sums of dL/d log D = dScores * scores. Writes dProducts = dScores * D for dQ, and
+             * dProducts / sqrt(DH) for dK (whose keys were scaled in the forward).
+             */
+            private void intraChunkWeights(int steps) {
+                read(scoresOut, 0, scores, 0, len * len);
+                read(dScoresOut, 0, dScores, 0, len * len);
+                Arrays.fill(dLogDColumns, 0f);
+                for (int j = 0; j < len; j++) {
+                    float decay = in.logDecay[steps + j];
+                    float stab = in.stabilizer[steps + j];
+                    int at = j * len;
+                    float rowSum = 0;
+                    for (int s = 0; s <= j; s++) {
+                        float weight = (float) Math.exp(decay + in.logSource[steps + s] - stab);
+                        float score = scores[at + s] * weight;
+                        float dScore = dScores[at + s] + dDen[j];
+                        float dLogD = dScore * score;
+                        rowSum += dLogD;
+                        dLogDColumns[s] += dLogD;
+                        scores[at + s] = score;
+                        dScores[at + s] = dScore * weight;
+                    }
+                    for (int s = j + 1; s < len; s++) {
+                        scores[at + s] = 0f;
+                        dScores[at + s] = 0f;
+                    }
+                    dLogDRows[j] = rowSum;
+                }
+                write(dScores, 0, len * len, dScoresOut, 0);
+                for (int i = 0; i < len * len; i++) {
+                    dScores[i] *= keyScale;
+                }
+                write(dScores, 0, len * len, dKeyProducts, 0);
+            }
+
+            /**
+             * The left operand of dV, [scores^T | diag(e) k'] with e the end weights of the steps, and the
+             * end-state part of dK, diag(e) (v dC_L^T + 1 dn_L^T) / sqrt(DH), written into dK for its product
+             * to add to. Returns the sum of dLogE_s = k'_s . dKEnd_s.
+             */
+            private float valueAndKeyEndTerms(int cr, long wideOffset, FloatPointer kc) {
+                int steps = cr * len;
+                int width = len + dh;
+                read(kc, 0, wide2, 0, len * dh);
+                for (int s = 0; s < len; s++) {
+                    endWeight[s] = (float) Math.exp(in.endLogWeight[steps + s] - in.endM[cr]);
+                    int at = s * width;
+                    for (int j = 0; j < len; j++) {
+                        valueRows[at + j] = scores[j * len + s];
+                    }
+                    for (int e = 0; e < dh; e++) {
+                        valueRows[at + len + e] = wide2[s * dh + e] * endWeight[s];
+                    }
+                }
+                write(valueRows, 0, len * width, valueLhs, 0);
+
+                read(valuesReadDC, 0, wide, 0, len * dh);
+                float endLogSum = 0;
+                for (int s = 0; s < len; s++) {
+                    float logE = 0;
+                    for (int e = 0; e < dh; e++) {
+                        float g = (wide[s * dh + e] + dN[e]) * endWeight[s];
+                        logE += wide2[s * dh + e] * g;
+                        wide[s * dh + e] = g * keyScale;
+                    }
+                    dLogE[s] = logE;
+                    endLogSum += logE;
+                }
+                write(wide, 0, len * dh, out.dK, wideOffset);
+                return endLogSum;
+            }
+
+            /**
+             * The carried-state part of dQ: w_j dDen_j n0 written into dQ for its products to add to, and
+             * w_j dNum_j for the product with C0^T; dLogW_j = w_j (dNum_j . q_j C0 + dDen_j q_j . n0).
+             */
+            private void queryStateTerms(long wideOffset, int steps, FloatPointer qc) {
+                read(queriesReadC0, 0, wide, 0, len * dh);
+                read(qc, 0, wide2, 0, len * dh);
+                for (int j = 0; j < len; j++) {
+                    float w = in.stateWeight[steps + j];
+                    float stateRead = 0;
+                    float normRead = 0;
+                    for (int e = 0; e < dh; e++) {
+                        stateRead += dNum[j * dh + e] * wide[j * dh + e];
+                        normRead += wide2[j * dh + e] * chunkN[e];
+                    }
+                    dLogW[j] = w * (stateRead + dDen[j] * normRead);
+                    float scale = w * dDen[j];
+                    for (int e = 0; e < dh; e++) {
+                        wide[j * dh + e] = dNum[j * dh + e] * w;
+                        wide2[j * dh + e] = scale * chunkN[e];
+                    }
+                }
+                write(wide, 0, len * dh, weightedDNum, 0);
+                write(wide2, 0, len * dh, out.dQ, wideOffset);
+            }
+
+            /** The last term of dQ, and dC becomes that of the state entering the chunk: carry dC_L + (q diag(w))^T dNum. */
+            void queueStateGradient(int ci) {
+                int cr = row * chunks + ci;
+                long wideOffset = (long) cr * len * dh;
+                batch.add(false, true, len, dh, dh, weightedDNum, dh, at(in.chunkC, (long) cr * dh * dh), dh, 1f,
+                        at(out.dQ, wideOffset), dh);
+                batch.add(true, false, dh, dh, len, weightedQueries, dh, stacked, dh, carry, dC, dh);
+            }
+
+            /** sum(dC * C0) + sum(dn * n0) with the state entering chunk cr: the gradient of its log scale. */
+            private float stateDot(int cr) {
+                read(in.chunkN, (long) cr * dh, chunkN, 0, dh);
+                float sum = dot(dC, at(in.chunkC, (long) cr * dh * dh), (long) dh * dh);
+                for (int e = 0; e < dh; e++) {
+                    sum += dN[e] * chunkN[e];
+                }
+                return sum;
+            }
+
+            void finish() {
+                if (out.dInitialC == null) {
+                    return;
+                }
+                copy(dC, at(pointer(out.dInitialC, "dInitial C"), (long) row * dh * dh), (long) dh * dh);
+                System.arraycopy(dN, 0, out.dInitialN, row * dh, dh);
+                // The initial m scales the true state C0 exp(m0), n0 exp(m0).
+                out.dInitialM[row] = stateDot(row * chunks);
+            }
         }
     }
 }

@@ -2,7 +2,6 @@ package org.xlstm.dl4j.kernel.portable;
 
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.copy;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.forEachRecurrence;
-import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.gemm;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.readAll;
 import static org.xlstm.dl4j.ops.HostArrays.at;
 import static org.xlstm.dl4j.ops.HostArrays.pointer;
@@ -16,13 +15,15 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.kernel.MatrixMemoryForward;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.ops.HostArrays;
+import org.xlstm.dl4j.ops.HostGemmBatch;
 
 /**
- * {@link ChunkwiseMatrixMemoryForward} on ND4J's CPU backend in float32, one recurrence (batch row and head)
- * at a time with its state kept in cache: per chunk four single-threaded OpenBLAS products on the arrays in
- * place and one Java loop for the L x L decay weights, stabilizers and normalizers. The batched ND4J
- * version writes and rereads every [N, L, L] and [N, DH, DH] intermediate in a dozen separate passes;
- * here only the residuals the backward reads are written, the same ones, so the backward is shared.
+ * {@link ChunkwiseMatrixMemoryForward} on ND4J's CPU backend in float32. Recurrences (batch row and head)
+ * walk their chunks in step: per chunk three batches of OpenBLAS products over all of them (q k^T, the
+ * output, the state update) with Java loops between them for the L x L decay weights, stabilizers and
+ * normalizers. The batched ND4J version writes and rereads every [N, L, L] and [N, DH, DH] intermediate in a
+ * dozen separate passes; here only the residuals the backward reads are written, the same ones, so the
+ * backward is shared.
  *
  * <p>The 1 / normalizer of each output row is folded into the intra-chunk weights and the carried-state
  * weight before the products, which changes rounding only.
@@ -39,26 +40,17 @@ final class HostChunkwiseForward {
     }
 
     static MatrixMemoryForward run(ChunkedSequence seq, MatrixMemoryState initial) {
-        int len = seq.chunk;
-        int dh = (int) seq.headSize;
         int rows = (int) seq.rows;
-        int chunks = (int) seq.chunks;
         Outputs out = new Outputs(seq, initial);
-        float[] logDecay = readAll(seq.logDecay, "logDecay");
-        float[] logSource = readAll(seq.logSource, "logSource");
-        float[] chunkDecay = readAll(seq.chunkDecay, "chunkDecay");
-        float[] endLogWeight = readAll(seq.endLogWeight, "endLogWeight");
-
-        forEachRecurrence(rows, (from, to) -> {
-            try (Scratch s = new Scratch(len, dh)) {
-                for (int r = from; r < to; r++) {
-                    new Recurrence(seq, out, s, logDecay, logSource, chunkDecay, endLogWeight, r * chunks)
-                            .run(r, chunks);
-                }
-            }
-        });
+        Gates gates = new Gates(seq);
+        // q k^T, [weights | q] [v ; C], k^T v
+        double l = seq.chunk;
+        double head = seq.headSize;
+        double smallestProduct = Math.min(l * l * head, Math.min(l * head * (l + head), head * head * l));
+        forEachRecurrence(rows, smallestProduct, (size, batched) -> new Group(seq, out, gates, size, batched));
         out.writeGates();
 
+        long dh = seq.headSize;
         MatrixMemoryState finalState = new MatrixMemoryState(
                 out.finalC.reshape(seq.batch, seq.heads, dh, dh).castTo(seq.inputType),
                 out.finalN.reshape(seq.batch, seq.heads, dh).castTo(seq.inputType),
@@ -66,6 +58,21 @@ final class HostChunkwiseForward {
         ChunkwiseResiduals residuals = new ChunkwiseResiduals(seq, out.stabilizer, out.stateWeight,
                 out.denominator, out.h, out.chunkC, out.chunkN, out.chunkM, out.endM, initial != null);
         return new MatrixMemoryForward(seq.sequenceFromChunks(out.h, true), finalState, residuals);
+    }
+
+    /** The per-step gate sums of {@link ChunkedSequence}, read once onto the heap. */
+    private static final class Gates {
+        final float[] logDecay;
+        final float[] logSource;
+        final float[] chunkDecay;
+        final float[] endLogWeight;
+
+        Gates(ChunkedSequence seq) {
+            logDecay = readAll(seq.logDecay, "logDecay");
+            logSource = readAll(seq.logSource, "logSource");
+            chunkDecay = readAll(seq.chunkDecay, "chunkDecay");
+            endLogWeight = readAll(seq.endLogWeight, "endLogWeight");
+        }
     }
 
     /** The arrays the forward produces; recurrences write disjoint parts of them. */
@@ -134,177 +141,229 @@ final class HostChunkwiseForward {
         }
     }
 
-    /** Per-thread working memory: native where OpenBLAS reads or writes it, heap for the Java loops. */
-    private static final class Scratch implements AutoCloseable {
-        final FloatPointer products;
-        final FloatPointer rowsScaled;
-        final FloatPointer state;
-        final float[] qk;
-        final float[] weights;
-        final float[] qChunk;
-        final float[] kChunk;
-        final float[] logD;
-
-        Scratch(int len, int dh) {
-            products = new FloatPointer((long) len * len);
-            rowsScaled = new FloatPointer((long) len * dh);
-            state = new FloatPointer((long) dh * dh);
-            qk = new float[len * len];
-            weights = new float[len * len];
-            qChunk = new float[len * dh];
-            kChunk = new float[len * dh];
-            logD = new float[len];
-        }
-
-        @Override
-        public void close() {
-            products.close();
-            rowsScaled.close();
-            state.close();
-        }
-    }
-
-    /** One recurrence: the chunks of one batch row and head, in order. */
-    private static final class Recurrence {
+    /**
+     * Recurrences (batch row and head) advanced chunk by chunk together, so that each kind of product of a
+     * step is one {@link HostGemmBatch} over all of them. The Java loops between the batches run on the
+     * calling thread: they are a small part of the work, and batched products already occupy OpenBLAS's
+     * threads.
+     */
+    private static final class Group implements HostKernelSupport.RecurrenceGroup {
         private final Outputs out;
-        private final Scratch s;
-        private final float[] logDecay;
-        private final float[] logSource;
-        private final float[] chunkDecay;
-        private final float[] endLogWeight;
+        private final Gates gates;
         private final int len;
         private final int dh;
+        private final int chunks;
         private final FloatPointer q;
         private final FloatPointer k;
         private final FloatPointer v;
         private final FloatPointer h;
         private final FloatPointer chunkC;
         private final FloatPointer chunkN;
-        private final int firstChunk;
-        /** The carried normalizer state n and stabilizer m; C lives in {@code s.state}. */
-        private final float[] nrm;
-        private float m;
+        private final Recurrence[] members;
+        private final HostGemmBatch batch;
+        /** Heap copies for the Java loops: the q k^T scores, q rows, scaled key rows, a row of log weights. */
+        private final float[] scores;
+        private final float[] weightsAndQ;
+        private final float[] keys;
+        private final float[] logD;
 
-        Recurrence(ChunkedSequence seq, Outputs out, Scratch s, float[] logDecay, float[] logSource,
-                   float[] chunkDecay, float[] endLogWeight, int firstChunk) {
+        Group(ChunkedSequence seq, Outputs out, Gates gates, int size, boolean batched) {
             this.out = out;
-            this.s = s;
-            this.logDecay = logDecay;
-            this.logSource = logSource;
-            this.chunkDecay = chunkDecay;
-            this.endLogWeight = endLogWeight;
+            this.gates = gates;
             this.len = seq.chunk;
             this.dh = (int) seq.headSize;
+            this.chunks = (int) seq.chunks;
             this.q = pointer(seq.q, "q");
             this.k = pointer(seq.kScaled, "k");
             this.v = pointer(seq.v, "v");
             this.h = pointer(out.h, "h");
             this.chunkC = pointer(out.chunkC, "chunkC");
             this.chunkN = pointer(out.chunkN, "chunkN");
-            this.firstChunk = firstChunk;
-            this.nrm = new float[dh];
+            this.batch = new HostGemmBatch(size, batched);
+            this.scores = new float[len * len];
+            this.weightsAndQ = new float[len * (len + dh)];
+            this.keys = new float[len * dh];
+            this.logD = new float[len];
+            this.members = new Recurrence[size];
+            for (int i = 0; i < size; i++) {
+                members[i] = new Recurrence();
+            }
         }
 
-        void run(int row, int chunks) {
-            long matrix = (long) dh * dh;
-            copy(at(pointer(out.initialC, "initial C"), row * matrix), s.state, matrix);
-            read(pointer(out.initialN, "initial n"), (long) row * dh, nrm, 0, dh);
-            m = out.initialM[row];
+        @Override
+        public void run(int from, int to) {
+            int count = to - from;
+            for (int i = 0; i < count; i++) {
+                members[i].start(from + i);
+            }
             for (int ci = 0; ci < chunks; ci++) {
-                int cr = firstChunk + ci;
-                copy(s.state, at(chunkC, cr * matrix), matrix);
+                for (int i = 0; i < count; i++) {
+                    members[i].queueScores(ci);
+                }
+                batch.run();
+                for (int i = 0; i < count; i++) {
+                    members[i].queueOutput(ci);
+                }
+                batch.run();
+                for (int i = 0; i < count; i++) {
+                    members[i].queueAdvance(ci);
+                }
+                batch.run();
+            }
+            for (int i = 0; i < count; i++) {
+                members[i].finish();
+            }
+        }
+
+        @Override
+        public void close() {
+            for (Recurrence r : members) {
+                r.memory.close();
+            }
+        }
+
+        /** One recurrence's carried state and the native operands of its products. */
+        private final class Recurrence {
+            /**
+             * [L + DH, DH]: the current chunk's v rows stacked on the state C, so that the chunk's output is
+             * one product [weights | scaled q] x [v ; C]. C stays here from chunk to chunk.
+             */
+            final FloatPointer stacked;
+            final FloatPointer state;
+            final FloatPointer scoresOut;
+            final FloatPointer lhs;
+            final FloatPointer scaledKeys;
+            final FloatPointer memory;
+            final float[] nrm = new float[dh];
+            int row;
+            float m;
+
+            Recurrence() {
+                long stackedSize = (long) (len + dh) * dh;
+                long scoresSize = (long) len * len;
+                long lhsSize = (long) len * (len + dh);
+                memory = new FloatPointer(stackedSize + scoresSize + lhsSize + (long) len * dh);
+                stacked = at(memory, 0);
+                state = at(memory, (long) len * dh);
+                scoresOut = at(memory, stackedSize);
+                lhs = at(memory, stackedSize + scoresSize);
+                scaledKeys = at(memory, stackedSize + scoresSize + lhsSize);
+            }
+
+            void start(int recurrence) {
+                row = recurrence;
+                long matrix = (long) dh * dh;
+                copy(at(pointer(out.initialC, "initial C"), row * matrix), state, matrix);
+                read(pointer(out.initialN, "initial n"), (long) row * dh, nrm, 0, dh);
+                m = out.initialM[row];
+            }
+
+            /** Saves the state entering chunk ci (a residual of the backward) and queues q k^T. */
+            void queueScores(int ci) {
+                int cr = row * chunks + ci;
+                long matrix = (long) dh * dh;
+                copy(state, at(chunkC, cr * matrix), matrix);
                 write(nrm, 0, dh, chunkN, (long) cr * dh);
                 out.chunkMs[cr] = m;
-                output(cr);
-                advance(cr);
-                out.endMs[cr] = m;
+                long rowsOffset = (long) cr * len * dh;
+                copy(at(v, rowsOffset), stacked, (long) len * dh);
+                batch.add(false, true, len, len, dh, at(q, rowsOffset), dh, at(k, rowsOffset), dh, 0f, scoresOut, len);
             }
-            copy(s.state, at(pointer(out.finalC, "final C"), row * matrix), matrix);
-            write(nrm, 0, dh, pointer(out.finalN, "final n"), (long) row * dh);
-            out.finalMs[row] = m;
-        }
 
-        /** h of chunk cr: (weights (q k^T) v + w_j q_j C0) / normalizer_j, with the residuals of every step. */
-        private void output(int cr) {
-            long rowsOffset = (long) cr * len * dh;
-            int steps = cr * len;
-            gemm(false, true, len, len, dh, at(q, rowsOffset), at(k, rowsOffset), 0f, s.products);
-            read(s.products, 0, s.qk, 0, len * len);
-            read(q, rowsOffset, s.qChunk, 0, len * dh);
-            for (int j = 0; j < len; j++) {
-                float decay = logDecay[steps + j];
-                float stateLog = decay + m;
-                float stab = stateLog;
-                for (int src = 0; src <= j; src++) {
-                    float d = decay + logSource[steps + src];
-                    s.logD[src] = d;
-                    stab = Math.max(stab, d);
+            /**
+             * The output of chunk cr: (weights (q k^T) v + w_j q_j C0) / normalizer_j, with the residuals of
+             * every step. The 1 / normalizer of each row is folded into its weights and its q row.
+             */
+            void queueOutput(int ci) {
+                int cr = row * chunks + ci;
+                long rowsOffset = (long) cr * len * dh;
+                int steps = cr * len;
+                int width = len + dh;
+                read(scoresOut, 0, scores, 0, len * len);
+                for (int j = 0; j < len; j++) {
+                    read(q, rowsOffset + (long) j * dh, weightsAndQ, j * width + len, dh);
                 }
-                double den = 0;
-                int at = j * len;
-                for (int src = 0; src <= j; src++) {
-                    float weighted = s.qk[at + src] * (float) Math.exp(s.logD[src] - stab);
-                    s.weights[at + src] = weighted;
-                    den += weighted;
+                for (int j = 0; j < len; j++) {
+                    float decay = gates.logDecay[steps + j];
+                    float stateLog = decay + m;
+                    float stab = stateLog;
+                    for (int src = 0; src <= j; src++) {
+                        float d = decay + gates.logSource[steps + src];
+                        logD[src] = d;
+                        stab = Math.max(stab, d);
+                    }
+                    int at = j * width;
+                    double den = 0;
+                    for (int src = 0; src <= j; src++) {
+                        float weighted = scores[j * len + src] * (float) Math.exp(logD[src] - stab);
+                        weightsAndQ[at + src] = weighted;
+                        den += weighted;
+                    }
+                    float stateWeight = (float) Math.exp(stateLog - stab);
+                    int qAt = at + len;
+                    double qn = 0;
+                    for (int e = 0; e < dh; e++) {
+                        qn += weightsAndQ[qAt + e] * nrm[e];
+                    }
+                    den += stateWeight * qn;
+                    float denominator = (float) den;
+                    float inv = 1f / (Math.max(Math.abs(denominator), (float) Math.exp(-stab)) + (float) GateLogs.EPS);
+                    for (int src = 0; src <= j; src++) {
+                        weightsAndQ[at + src] *= inv;
+                    }
+                    for (int src = j + 1; src < len; src++) {
+                        weightsAndQ[at + src] = 0f;
+                    }
+                    float rowScale = stateWeight * inv;
+                    for (int e = 0; e < dh; e++) {
+                        weightsAndQ[qAt + e] *= rowScale;
+                    }
+                    out.stabilizers[steps + j] = stab;
+                    out.stateWeights[steps + j] = stateWeight;
+                    out.denominators[steps + j] = denominator;
                 }
-                float stateWeight = (float) Math.exp(stateLog - stab);
-                int qAt = j * dh;
-                double qn = 0;
-                for (int e = 0; e < dh; e++) {
-                    qn += s.qChunk[qAt + e] * nrm[e];
-                }
-                den += stateWeight * qn;
-                float denominator = (float) den;
-                float inv = 1f / (Math.max(Math.abs(denominator), (float) Math.exp(-stab)) + (float) GateLogs.EPS);
-                for (int src = 0; src <= j; src++) {
-                    s.weights[at + src] *= inv;
-                }
-                for (int src = j + 1; src < len; src++) {
-                    s.weights[at + src] = 0f;
-                }
-                float rowScale = stateWeight * inv;
-                for (int e = 0; e < dh; e++) {
-                    s.qChunk[qAt + e] *= rowScale;
-                }
-                out.stabilizers[steps + j] = stab;
-                out.stateWeights[steps + j] = stateWeight;
-                out.denominators[steps + j] = denominator;
+                write(weightsAndQ, 0, len * width, lhs, 0);
+                batch.add(false, false, len, dh, width, lhs, width, stacked, dh, 0f, at(h, rowsOffset), dh);
             }
-            write(s.weights, 0, len * len, s.products, 0);
-            write(s.qChunk, 0, len * dh, s.rowsScaled, 0);
-            FloatPointer hChunk = at(h, rowsOffset);
-            gemm(false, false, len, dh, len, s.products, at(v, rowsOffset), 0f, hChunk);
-            gemm(false, false, len, dh, dh, s.rowsScaled, s.state, 1f, hChunk);
-        }
 
-        /** The state leaving chunk cr: C = carry C + sum_s fresh w_s k_s v_s^T, likewise n; m rescaled. */
-        private void advance(int cr) {
-            long rowsOffset = (long) cr * len * dh;
-            int steps = cr * len;
-            float localMax = (float) ChunkwiseMatrixMemoryForward.LOG_FLOOR;
-            for (int src = 0; src < len; src++) {
-                localMax = Math.max(localMax, endLogWeight[steps + src]);
-            }
-            float decayed = chunkDecay[cr] + m;
-            float next = Math.max(decayed, localMax);
-            float carry = (float) Math.exp(decayed - next);
-            float fresh = (float) Math.exp(localMax - next);
-            read(k, rowsOffset, s.kChunk, 0, len * dh);
-            for (int e = 0; e < dh; e++) {
-                nrm[e] *= carry;
-            }
-            for (int src = 0; src < len; src++) {
-                float weight = fresh * (float) Math.exp(endLogWeight[steps + src] - localMax);
-                int at = src * dh;
-                for (int e = 0; e < dh; e++) {
-                    float scaled = s.kChunk[at + e] * weight;
-                    s.kChunk[at + e] = scaled;
-                    nrm[e] += scaled;
+            /** Queues the state leaving chunk ci: C = carry C + sum_s fresh w_s k_s v_s^T; n and m updated here. */
+            void queueAdvance(int ci) {
+                int cr = row * chunks + ci;
+                long rowsOffset = (long) cr * len * dh;
+                int steps = cr * len;
+                float localMax = (float) ChunkwiseMatrixMemoryForward.LOG_FLOOR;
+                for (int src = 0; src < len; src++) {
+                    localMax = Math.max(localMax, gates.endLogWeight[steps + src]);
                 }
+                float decayed = gates.chunkDecay[cr] + m;
+                float next = Math.max(decayed, localMax);
+                float carry = (float) Math.exp(decayed - next);
+                float fresh = (float) Math.exp(localMax - next);
+                read(k, rowsOffset, keys, 0, len * dh);
+                for (int e = 0; e < dh; e++) {
+                    nrm[e] *= carry;
+                }
+                for (int src = 0; src < len; src++) {
+                    float weight = fresh * (float) Math.exp(gates.endLogWeight[steps + src] - localMax);
+                    int at = src * dh;
+                    for (int e = 0; e < dh; e++) {
+                        float scaled = keys[at + e] * weight;
+                        keys[at + e] = scaled;
+                        nrm[e] += scaled;
+                    }
+                }
+                write(keys, 0, len * dh, scaledKeys, 0);
+                batch.add(true, false, dh, dh, len, scaledKeys, dh, stacked, dh, carry, state, dh);
+                out.endMs[cr] = next;
+                m = next;
             }
-            write(s.kChunk, 0, len * dh, s.rowsScaled, 0);
-            gemm(true, false, dh, dh, len, s.rowsScaled, at(v, rowsOffset), carry, s.state);
-            m = next;
+
+            void finish() {
+                long matrix = (long) dh * dh;
+                copy(state, at(pointer(out.finalC, "final C"), row * matrix), matrix);
+                write(nrm, 0, dh, pointer(out.finalN, "final n"), (long) row * dh);
+                out.finalMs[row] = m;
+            }
         }
     }
 }

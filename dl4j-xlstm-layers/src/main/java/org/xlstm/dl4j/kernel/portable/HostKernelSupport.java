@@ -1,27 +1,61 @@
 package org.xlstm.dl4j.kernel.portable;
 
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasNoTrans;
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasRowMajor;
-import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
-
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
-import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.ops.HostArrays;
+import org.xlstm.dl4j.ops.HostGemmBatch;
 
-/** What the host (CPU, float32) chunkwise forward and backward share: BLAS calls and the row-parallel run. */
+/** What the host (CPU, float32) chunkwise forward and backward share. */
 final class HostKernelSupport {
+    /**
+     * Recurrences advanced together when their products are batched: enough products per batch to keep
+     * OpenBLAS's threads busy, few enough that their native operands (0.5 to 0.7 MB each at L = 64, DH = 256)
+     * stay small.
+     */
+    static final int GROUP_SIZE = 32;
+
     private HostKernelSupport() {
     }
 
-    /** Row-major {@code C = alpha op(A) op(B) + beta C}, op(A) [m, k], op(B) [k, n], rows of A, B, C dense. */
-    static void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, FloatPointer a, FloatPointer b,
-                     float beta, FloatPointer c) {
-        openblas_nolapack.cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                transposeB ? CblasTrans : CblasNoTrans, m, n, k, 1f, a, transposeA ? m : k, b,
-                transposeB ? k : n, beta, c, n);
+    /** Recurrences that walk their chunks together, products collected in one {@link HostGemmBatch}. */
+    interface RecurrenceGroup extends AutoCloseable {
+        /** Runs the recurrences [from, to), at most the group's size. */
+        void run(int from, int to);
+
+        @Override
+        void close();
+    }
+
+    /** Opens a group of {@code size} recurrences whose products are batched or run on the calling thread. */
+    @FunctionalInterface
+    interface GroupFactory {
+        RecurrenceGroup open(int size, boolean batched);
+    }
+
+    /**
+     * Runs the recurrences [0, rows). Where OpenBLAS's batch call takes every product of the kernel (the
+     * smallest being {@code smallestProduct} = M N K), groups of {@link #GROUP_SIZE} run on the caller and
+     * OpenBLAS's threads share each batch. Otherwise the recurrences are spread over Java threads, one at a
+     * time per thread with its state in cache, each product single-threaded.
+     */
+    static void forEachRecurrence(int rows, double smallestProduct, GroupFactory groups) {
+        if (HostGemmBatch.canBatch(smallestProduct)) {
+            int size = Math.min(rows, GROUP_SIZE);
+            try (RecurrenceGroup group = groups.open(size, true)) {
+                for (int first = 0; first < rows; first += size) {
+                    group.run(first, Math.min(rows, first + size));
+                }
+            }
+        } else {
+            HostGemmBatch.forEachWithSingleThreadedBlas(rows, (from, to) -> {
+                try (RecurrenceGroup group = groups.open(1, false)) {
+                    for (int row = from; row < to; row++) {
+                        group.run(row, row + 1);
+                    }
+                }
+            });
+        }
     }
 
     /**
@@ -41,18 +75,5 @@ final class HostKernelSupport {
         float[] values = new float[(int) a.length()];
         HostArrays.read(HostArrays.pointer(a, what), 0, values, 0, values.length);
         return values;
-    }
-
-    /** Runs the recurrences [0, rows) on the available cores, each OpenBLAS call single-threaded. */
-    static void forEachRecurrence(int rows, HostArrays.RowRange body) {
-        Blas blas = Nd4j.factory().blas();
-        int threads = blas.getMaxThreads();
-        // Recurrences run on their own threads; OpenBLAS threading inside each product would oversubscribe.
-        blas.setMaxThreads(1);
-        try {
-            HostArrays.forRows(rows, 1, body);
-        } finally {
-            blas.setMaxThreads(threads);
-        }
     }
 }

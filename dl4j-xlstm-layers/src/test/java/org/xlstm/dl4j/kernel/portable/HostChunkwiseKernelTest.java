@@ -12,6 +12,7 @@ import org.xlstm.dl4j.kernel.MatrixMemoryForward;
 import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.ops.HostBlas;
+import org.xlstm.dl4j.ops.HostGemmBatch;
 
 /**
  * The CPU float32 forward and backward ({@link HostChunkwiseForward}, {@link HostChunkwiseBackward}) against
@@ -59,6 +60,19 @@ class HostChunkwiseKernelTest {
         for (int chunk : new int[] {2, 4, 16}) {
             compare("masked, chunk " + chunk, in, mask, initial, chunk);
         }
+    }
+
+    @Test
+    void matchesTheBatchedForwardAtSizesWhereOpenBlasBatchesTheProducts() {
+        // DH 256, L 64: every product of a chunk is past OpenBLAS's small-matrix limit, so where the batch
+        // call is available this runs through it (the smaller cases above take the Java-threaded route).
+        MlstmInputs in = MlstmInputs.random(61, 1, 3, 150, 256);
+        compare("DH 256, chunk 64, batch call " + HostGemmBatch.canBatch(64.0 * 64 * 256), in, null, null, 64);
+        INDArray mask = Nd4j.ones(DataType.DOUBLE, 1, 150);
+        for (int t = 100; t < 150; t++) {
+            mask.putScalar(0, t, 0.0);
+        }
+        compare("DH 256, chunk 64, masked tail, with initial state", in, mask, MlstmInputs.randomState(62, 1, 3, 256), 64);
     }
 
     private static void compare(String what, MlstmInputs in, INDArray mask, MatrixMemoryState initial, int chunk) {
