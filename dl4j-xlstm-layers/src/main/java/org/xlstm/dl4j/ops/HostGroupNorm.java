@@ -110,7 +110,7 @@ final class HostGroupNorm {
         for (int i = 0; i < f; i++) {
             total[i] = (float) sums[i];
         }
-        writeGradient(total, dW);
+        HostArrays.writeGradient(total, dW, OP + " dW");
         return dx;
     }
 
@@ -134,15 +134,6 @@ final class HostGroupNorm {
             scale[i] += 1f;
         }
         return scale;
-    }
-
-    /** dW is usually a view of DL4J's flat gradient vector; anything not dense float32 goes through ND4J. */
-    private static void writeGradient(float[] value, INDArray dW) {
-        if (HostArrays.usable(dW)) {
-            HostArrays.write(value, 0, value.length, HostArrays.pointer(dW, OP + " dW"), 0);
-        } else {
-            OpSupport.assignGradient(dW, Nd4j.createFromArray(value));
-        }
     }
 
     private static int minRows(int features) {
