@@ -22,8 +22,8 @@ final class HostBandedBlockDiagonal {
     private static final String OP = "BlockDiagonalLinear";
     /**
      * The widest block taken here: a row costs 2s-1 passes over its columns. Measured against the grouped
-     * GEMMs at N=8192, D=1024 on 2 cores: at s=16 the forward is even and the backward twice as fast, at
-     * s=32 the forward is even, at s=128 (sLSTM heads) the forward is 7 times slower.
+     * GEMMs at N=8192, D=1024 on a busy 2-core machine: at s=16 and s=32 the forward is about even and the
+     * backward faster, at s=128 (sLSTM heads, D=512) the forward is about 7 times slower.
      */
     static final long MAX_BLOCK = 16;
     /** Multiply-adds per parallel task: below this, forking costs more than it saves. */
