@@ -28,7 +28,9 @@ public final class BlockDiagonalLinear {
         check(x, w, b);
         long nb = w.size(0);
         INDArray y;
-        if (onHost(x)) {
+        if (HostBandedBlockDiagonal.applies(w, x)) {
+            y = HostBandedBlockDiagonal.forward(x, w);
+        } else if (onHost(x)) {
             y = Nd4j.createUninitialized(x.dataType(), x.size(0), nb * w.size(1));
             HostBlockDiagonal.forward(x, w, y);
         } else {
@@ -54,6 +56,9 @@ public final class BlockDiagonalLinear {
         if (dB != null) {
             requireVector(OP, "dB", dB, nb * bout);
             assignGradient(dB, dy.sum(0));
+        }
+        if (HostBandedBlockDiagonal.applies(w, x, dy)) {
+            return HostBandedBlockDiagonal.backward(x, w, dy, dW);
         }
         if (onHost(x) && HostBlas.addressable(dy)) {
             INDArray dx = Nd4j.createUninitialized(x.dataType(), x.size(0), x.size(1));

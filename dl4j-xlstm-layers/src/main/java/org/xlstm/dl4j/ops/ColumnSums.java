@@ -3,7 +3,6 @@ package org.xlstm.dl4j.ops;
 import java.util.concurrent.ConcurrentSkipListMap;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The sum over rows of a per-row float quantity computed in a {@link HostArrays#forRows} loop: the weight
@@ -68,10 +67,6 @@ final class ColumnSums {
         for (int i = 0; i < width; i++) {
             value[i] = (float) total[i];
         }
-        if (HostArrays.usable(target)) {
-            HostArrays.write(value, 0, width, HostArrays.pointer(target, "gradient"), 0);
-        } else {
-            OpSupport.assignGradient(target, Nd4j.createFromArray(value));
-        }
+        HostArrays.writeGradient(value, target, "gradient");
     }
 }

@@ -101,4 +101,16 @@ public final class HostArrays {
     public static void write(float[] from, int fromOffset, int length, FloatPointer to, long offset) {
         at(to, offset).put(from, fromOffset, length);
     }
+
+    /**
+     * Assigns {@code value} (c order) to the gradient {@code dW}, usually a view of DL4J's flat gradient
+     * vector; anything not dense float32 goes through ND4J.
+     */
+    static void writeGradient(float[] value, INDArray dW, String what) {
+        if (usable(dW)) {
+            write(value, 0, value.length, pointer(dW, what), 0);
+        } else {
+            OpSupport.assignGradient(dW, Nd4j.createFromArray(value));
+        }
+    }
 }

@@ -7,12 +7,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The block-diagonal map of {@link BlockDiagonalLinear} as a few dense OpenBLAS products on the CPU backend.
- * Consecutive blocks are grouped into one dense block-diagonal matrix of about {@link #GROUP_WIDTH}
+ * The block-diagonal map of {@link BlockDiagonalLinear} as a few dense OpenBLAS products on the CPU backend,
+ * for what {@link HostBandedBlockDiagonal} does not take: wide blocks (sLSTM heads), non-square blocks and
+ * float64. Consecutive blocks are grouped into one dense block-diagonal matrix of about {@link #GROUP_WIDTH}
  * columns, and each group is one GEMM on a column window of x and y in place. The zeros off the diagonal
- * multiply too (up to GROUP_WIDTH / block width more arithmetic), which for the small q/k/v blocks of the
- * mLSTM is still far cheaper than permuting x and y into block-major copies; blocks of GROUP_WIDTH or
- * more (sLSTM heads) form groups of one.
+ * multiply too (up to GROUP_WIDTH / block width more arithmetic), which for small blocks is still far
+ * cheaper than permuting x and y into block-major copies; blocks of GROUP_WIDTH or more form groups of one.
  */
 final class HostBlockDiagonal {
     /** Wide enough for OpenBLAS to run near its peak, narrow enough to waste little on zeros. */

@@ -1,10 +1,13 @@
 package org.xlstm.dl4j.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.xlstm.dl4j.ops.OpTestSupport.assertClose;
 import static org.xlstm.dl4j.ops.OpTestSupport.assertGradient;
 import static org.xlstm.dl4j.ops.OpTestSupport.randn;
+
+import java.util.Arrays;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -78,7 +81,8 @@ class BlockDiagonalLinearTest {
 
     /**
      * On the CPU backend c-order float/double inputs take {@link HostBlockDiagonal} (blocks grouped into
-     * dense OpenBLAS products on column windows); f-order inputs take the permuting general path, the one
+     * dense OpenBLAS products on column windows; float32 with small square blocks takes
+     * {@link HostBandedBlockDiagonal} instead); f-order inputs take the permuting general path, the one
      * nd4j-cuda uses. Both must agree wherever the grouping differs: many small blocks in several groups,
      * blocks that do not divide the group width, and blocks wider than a group.
      */
@@ -111,6 +115,62 @@ class BlockDiagonalLinearTest {
             assertClose(generalDx, floatDx, 1e-5);
             assertClose(generalDW, floatDW, 1e-5);
         }
+    }
+
+    /**
+     * Dense float32 inputs with small square blocks take {@link HostBandedBlockDiagonal}; non-square or wide
+     * blocks stay on the grouped products. Each is checked against the float64 general path (f-order x)
+     * on the same float-rounded inputs, so the difference is float arithmetic only: a forward or dx entry
+     * sums at most 2s-1 products and a dW entry 101, each rounded to about 6e-8, far below the 1e-5 bar
+     * (relative to the largest entry). The shapes cover the block widths 1 to 16 and blocks split over
+     * tasks unevenly (67 blocks), 101 rows (not a multiple of the 32-row float dW sums), a single row, and
+     * w and dW as ranges of larger flat vectors at an offset, as DL4J hands out parameters and gradients.
+     */
+    @Test
+    void float32HostPathsAgreeWithTheDoubleGeneralPath() {
+        // {rows, nb, bout, bin, whether the banded path applies}
+        int[][] shapes = {{101, 67, 4, 4, 1}, {101, 67, 1, 1, 1}, {101, 67, 2, 2, 1}, {101, 33, 8, 8, 1},
+                {37, 9, 16, 16, 1}, {1, 256, 4, 4, 1}, {101, 6, 5, 3, 0}, {37, 3, 17, 17, 0}, {37, 2, 70, 66, 0}};
+        for (int[] shape : shapes) {
+            int rows = shape[0];
+            int nb = shape[1];
+            int bout = shape[2];
+            int bin = shape[3];
+            String name = Arrays.toString(shape);
+            INDArray x = randn(rows, nb * bin).castTo(DataType.FLOAT);
+            INDArray b = randn(1, nb * bout).castTo(DataType.FLOAT);
+            INDArray r = randn(rows, nb * bout).castTo(DataType.FLOAT);
+            INDArray params = Nd4j.zeros(DataType.FLOAT, 1, 10 + nb * bout * bin + 10);
+            INDArray w = inFlatVector(params, nb, bout, bin).assign(randn(nb, bout, bin));
+            assertTrue(params.amaxNumber().doubleValue() > 0, name + ": w must be a view of the flat vector");
+            assertEquals(shape[4] == 1, HostBandedBlockDiagonal.applies(w, x, r), name);
+
+            INDArray x64 = x.castTo(DataType.DOUBLE);
+            INDArray w64 = w.castTo(DataType.DOUBLE);
+            INDArray r64 = r.castTo(DataType.DOUBLE);
+            assertClose(BlockDiagonalLinear.forward(x64.dup('f'), w64, b.castTo(DataType.DOUBLE)),
+                    BlockDiagonalLinear.forward(x, w, b), 1e-5);
+
+            INDArray expectedDW = Nd4j.create(DataType.DOUBLE, nb, bout, bin);
+            INDArray expectedDB = Nd4j.create(DataType.DOUBLE, 1, nb * bout);
+            INDArray expectedDx = BlockDiagonalLinear.backward(x64.dup('f'), w64, r64.dup('f'), expectedDW, expectedDB);
+            INDArray grads = Nd4j.zeros(DataType.FLOAT, 1, 10 + nb * bout * bin + 10);
+            INDArray dW = inFlatVector(grads, nb, bout, bin);
+            INDArray dB = Nd4j.create(DataType.FLOAT, 1, nb * bout);
+            INDArray dx = BlockDiagonalLinear.backward(x, w, r, dW, dB);
+            assertClose(expectedDx, dx, 1e-5);
+            assertClose(expectedDW, inFlatVector(grads, nb, bout, bin).dup(), 1e-5);
+            assertClose(expectedDB, dB, 1e-5);
+            assertEquals(0.0, grads.get(NDArrayIndex.point(0), NDArrayIndex.interval(0, 10)).amaxNumber().doubleValue(),
+                    name + ": written before the dW range");
+            assertEquals(0.0, grads.get(NDArrayIndex.point(0), NDArrayIndex.interval(10 + nb * bout * bin,
+                    20 + nb * bout * bin)).amaxNumber().doubleValue(), name + ": written after the dW range");
+        }
+    }
+
+    /** [nb, bout, bin] over the elements [10, 10 + nb*bout*bin) of a flat [1, L] vector. */
+    private static INDArray inFlatVector(INDArray flat, int nb, int bout, int bin) {
+        return flat.get(NDArrayIndex.point(0), NDArrayIndex.interval(10, 10 + nb * bout * bin)).reshape('c', nb, bout, bin);
     }
 
     @Test
