@@ -11,8 +11,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * (backward) separate passes over full-size arrays. Element-wise, so the shape does not matter; the
  * arrays are walked as flat runs of their elements.
  *
- * <p>The sigmoid uses its own exp, split into passes that HotSpot's C2 vectorises: {@code Math.exp} is a
- * scalar call, which made a loop over it slower than ND4J's vectorised passes.
+ * <p>The sigmoid uses {@link HostExp}: a loop over {@code Math.exp} was slower than ND4J's vectorised passes.
  */
 final class HostPointwise {
     private static final String OP = "Activations";
@@ -20,19 +19,6 @@ final class HostPointwise {
     private static final int CHUNK = 1024;
     /** Chunks per parallel task: below this, forking costs more than it saves. */
     private static final int MIN_CHUNKS_PER_TASK = 32;
-    private static final float LOG2E = 1.44269504088896341f;
-    /** ln 2 as a float sum, so {@code t - k ln 2} stays exact to float precision for |k| up to 127. */
-    private static final float LN2_HIGH = 0.693359375f;
-    private static final float LN2_LOW = -2.12194440e-4f;
-    /** Adding and subtracting 1.5 * 2^23 rounds a float of magnitude below 2^22 to an integer. */
-    private static final float ROUNDER = 12582912f;
-    /**
-     * exp(t) is evaluated for t in [-87, 88], where 2^round(t log2 e) is a normal float; beyond it, sigmoid
-     * is 1 in float or below 1e-38.
-     */
-    private static final float EXP_MIN = -87f;
-    private static final float EXP_MAX = 88f;
-
     private HostPointwise() {
     }
 
@@ -95,27 +81,10 @@ final class HostPointwise {
         });
     }
 
-    /**
-     * s[i] = sigmoid(x[i]) = 1 / (1 + e[i]) and e[i] = exp(-x[i]) for i < n, relative error below 2e-7. exp(t) is
-     * 2^k p(r) with k = round(t log2 e), r = t - k ln 2 in [-ln2/2, ln2/2] and p Cephes' degree-7 expf
-     * polynomial. The first and last passes are plain float arithmetic, which C2 vectorises; the middle one
-     * builds 2^k from its exponent bits, which it does not.
-     */
+    /** s[i] = sigmoid(x[i]) = 1 / (1 + e[i]) and e[i] = exp(-x[i]) for i < n, relative error below 2e-7. */
     static void sigmoid(float[] x, int n, float[] s, float[] e) {
+        HostExp.exp(x, -1f, n, e, s);
         for (int i = 0; i < n; i++) {
-            float t = Math.min(Math.max(-x[i], EXP_MIN), EXP_MAX);
-            float k = (t * LOG2E + ROUNDER) - ROUNDER;
-            float r = t - k * LN2_HIGH - k * LN2_LOW;
-            float p = ((((1.9875691500e-4f * r + 1.3981999507e-3f) * r + 8.3334519073e-3f) * r
-                    + 4.1665795894e-2f) * r + 1.6666665459e-1f) * r + 5.0000001201e-1f;
-            e[i] = p * (r * r) + r + 1f;
-            s[i] = k;
-        }
-        for (int i = 0; i < n; i++) {
-            s[i] = Float.intBitsToFloat(((int) s[i] + 127) << 23);
-        }
-        for (int i = 0; i < n; i++) {
-            e[i] *= s[i];
             s[i] = 1f / (1f + e[i]);
         }
     }

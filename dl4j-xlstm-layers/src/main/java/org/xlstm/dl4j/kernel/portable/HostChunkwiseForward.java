@@ -15,6 +15,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.kernel.MatrixMemoryForward;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.ops.HostArrays;
+import org.xlstm.dl4j.ops.HostExp;
 import org.xlstm.dl4j.ops.HostGemmBatch;
 
 /**
@@ -161,11 +162,13 @@ final class HostChunkwiseForward {
         private final FloatPointer chunkN;
         private final Recurrence[] members;
         private final HostGemmBatch batch;
-        /** Heap copies for the Java loops: the q k^T scores, q rows, scaled key rows, a row of log weights. */
+        /** Heap copies for the Java loops: the q k^T scores, q rows, scaled key rows, the decay weights. */
         private final float[] scores;
         private final float[] weightsAndQ;
         private final float[] keys;
-        private final float[] logD;
+        private final float[] stabilizers;
+        private final float[] decayWeights;
+        private final float[] expScratch;
 
         Group(ChunkedSequence seq, Outputs out, Gates gates, int size, boolean batched) {
             this.out = out;
@@ -183,7 +186,9 @@ final class HostChunkwiseForward {
             this.scores = new float[len * len];
             this.weightsAndQ = new float[len * (len + dh)];
             this.keys = new float[len * dh];
-            this.logD = new float[len];
+            this.stabilizers = new float[len];
+            this.decayWeights = new float[len * len];
+            this.expScratch = new float[len * len];
             this.members = new Recurrence[size];
             for (int i = 0; i < size; i++) {
                 members[i] = new Recurrence();
@@ -283,19 +288,27 @@ final class HostChunkwiseForward {
                 for (int j = 0; j < len; j++) {
                     read(q, rowsOffset + (long) j * dh, weightsAndQ, j * width + len, dh);
                 }
+                // m_j = b_j + max(m0, max_{s<=j} a_s): the same value as the max over the step's log weights
+                float runningMax = m;
+                for (int j = 0; j < len; j++) {
+                    runningMax = Math.max(runningMax, gates.logSource[steps + j]);
+                    stabilizers[j] = gates.logDecay[steps + j] + runningMax;
+                }
+                // the decay weights exp(b_j + a_s - m_j) of the whole square at once (above the diagonal unused)
                 for (int j = 0; j < len; j++) {
                     float decay = gates.logDecay[steps + j];
-                    float stateLog = decay + m;
-                    float stab = stateLog;
-                    for (int src = 0; src <= j; src++) {
-                        float d = decay + gates.logSource[steps + src];
-                        logD[src] = d;
-                        stab = Math.max(stab, d);
+                    for (int src = 0; src < len; src++) {
+                        decayWeights[j * len + src] = (decay + gates.logSource[steps + src]) - stabilizers[j];
                     }
+                }
+                HostExp.exp(decayWeights, 1f, len * len, decayWeights, expScratch);
+                for (int j = 0; j < len; j++) {
+                    float stateLog = gates.logDecay[steps + j] + m;
+                    float stab = stabilizers[j];
                     int at = j * width;
                     double den = 0;
                     for (int src = 0; src <= j; src++) {
-                        float weighted = scores[j * len + src] * (float) Math.exp(logD[src] - stab);
+                        float weighted = scores[j * len + src] * decayWeights[j * len + src];
                         weightsAndQ[at + src] = weighted;
                         den += weighted;
                     }
