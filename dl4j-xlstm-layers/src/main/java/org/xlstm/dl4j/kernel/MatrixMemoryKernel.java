@@ -37,6 +37,15 @@ public interface MatrixMemoryKernel {
                                 INDArray mask, MatrixMemoryState initial, int chunkSize);
 
     /**
+     * {@link #forward} when no backward follows: implementations may skip keeping what only the backward
+     * reads, so the result may not be passed to {@link #backward}.
+     */
+    default MatrixMemoryForward inferenceForward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+                                                 INDArray mask, MatrixMemoryState initial, int chunkSize) {
+        return forward(q, k, v, igate, fgate, mask, initial, chunkSize);
+    }
+
+    /**
      * Backward of {@link #forward}: gradients of the loss given dL/dh ([B, NH, T, DH]). The stabilizer
      * m is treated as a constant, which is exact wherever the normalizer floor exp(-m) is not active.
      */

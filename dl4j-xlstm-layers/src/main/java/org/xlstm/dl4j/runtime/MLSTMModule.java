@@ -145,8 +145,14 @@ public final class MLSTMModule implements SequenceModule {
             c.hCell = step.h.reshape(b, d);
             cellFinal = step.state;
         } else {
-            c.cell = kernel.forward(toHeads(q, b, t), toHeads(k, b, t), toHeads(v, b, t), gatesToHeads(ig, b, t),
-                    gatesToHeads(fg, b, t), mask, initial, shape.chunkSize);
+            INDArray qh = toHeads(q, b, t);
+            INDArray kh = toHeads(k, b, t);
+            INDArray vh = toHeads(v, b, t);
+            c.cell = forBackward
+                    ? kernel.forward(qh, kh, vh, gatesToHeads(ig, b, t), gatesToHeads(fg, b, t), mask, initial,
+                    shape.chunkSize)
+                    : kernel.inferenceForward(qh, kh, vh, gatesToHeads(ig, b, t), gatesToHeads(fg, b, t), mask,
+                    initial, shape.chunkSize);
             c.hCell = fromHeads(c.cell.h, b, t);
             cellFinal = c.cell.finalState;
         }

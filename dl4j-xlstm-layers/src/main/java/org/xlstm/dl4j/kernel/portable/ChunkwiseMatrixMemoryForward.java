@@ -28,11 +28,13 @@ final class ChunkwiseMatrixMemoryForward {
     private ChunkwiseMatrixMemoryForward() {
     }
 
+    /** Without {@code keepResiduals} the result has no residuals and cannot be passed to the backward. */
     static MatrixMemoryForward run(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
-                                   INDArray mask, MatrixMemoryState initial, int chunkSize) {
+                                   INDArray mask, MatrixMemoryState initial, int chunkSize,
+                                   boolean keepResiduals) {
         ChunkedSequence seq = new ChunkedSequence(q, k, v, igate, fgate, mask, chunkSize);
         if (HostBlas.available() && HostChunkwiseForward.applies(seq)) {
-            return HostChunkwiseForward.run(seq, initial);
+            return HostChunkwiseForward.run(seq, initial, keepResiduals);
         }
         DataType type = seq.computeType;
         long n = seq.chunkRows();
@@ -105,8 +107,8 @@ final class ChunkwiseMatrixMemoryForward {
                 c.reshape(seq.batch, seq.heads, dh, dh).castTo(seq.inputType),
                 nrm.reshape(seq.batch, seq.heads, dh).castTo(seq.inputType),
                 m.reshape(seq.batch, seq.heads).castTo(seq.inputType));
-        ChunkwiseResiduals residuals = new ChunkwiseResiduals(seq, stabilizer, stateWeight, denominator, h,
-                c0, n0, m0, endM.reshape(n), initial != null);
+        ChunkwiseResiduals residuals = keepResiduals ? new ChunkwiseResiduals(seq, stabilizer, stateWeight,
+                denominator, h, c0, n0, m0, endM.reshape(n), initial != null) : null;
         return new MatrixMemoryForward(seq.sequenceFromChunks(h, true), finalState, residuals);
     }
 

@@ -40,9 +40,10 @@ final class HostChunkwiseForward {
                 seq.endLogWeight);
     }
 
-    static MatrixMemoryForward run(ChunkedSequence seq, MatrixMemoryState initial) {
+    /** Without {@code keepResiduals} the states entering the chunks are not saved and there are no residuals. */
+    static MatrixMemoryForward run(ChunkedSequence seq, MatrixMemoryState initial, boolean keepResiduals) {
         int rows = (int) seq.rows;
-        Outputs out = new Outputs(seq, initial);
+        Outputs out = new Outputs(seq, initial, keepResiduals);
         Gates gates = new Gates(seq);
         // q k^T, [weights | q] [v ; C], k^T v
         double l = seq.chunk;
@@ -56,8 +57,9 @@ final class HostChunkwiseForward {
                 out.finalC.reshape(seq.batch, seq.heads, dh, dh).castTo(seq.inputType),
                 out.finalN.reshape(seq.batch, seq.heads, dh).castTo(seq.inputType),
                 out.finalM.reshape(seq.batch, seq.heads).castTo(seq.inputType));
-        ChunkwiseResiduals residuals = new ChunkwiseResiduals(seq, out.stabilizer, out.stateWeight,
-                out.denominator, out.h, out.chunkC, out.chunkN, out.chunkM, out.endM, initial != null);
+        ChunkwiseResiduals residuals = keepResiduals ? new ChunkwiseResiduals(seq, out.stabilizer,
+                out.stateWeight, out.denominator, out.h, out.chunkC, out.chunkN, out.chunkM, out.endM,
+                initial != null) : null;
         return new MatrixMemoryForward(seq.sequenceFromChunks(out.h, true), finalState, residuals);
     }
 
@@ -79,6 +81,7 @@ final class HostChunkwiseForward {
     /** The arrays the forward produces; recurrences write disjoint parts of them. */
     private static final class Outputs {
         final INDArray h;
+        /** The states entering each chunk; null when no residuals are kept. */
         final INDArray chunkC;
         final INDArray chunkN;
         final INDArray chunkM;
@@ -100,13 +103,13 @@ final class HostChunkwiseForward {
         final INDArray initialN;
         final float[] initialM;
 
-        Outputs(ChunkedSequence seq, MatrixMemoryState initial) {
+        Outputs(ChunkedSequence seq, MatrixMemoryState initial, boolean keepResiduals) {
             long n = seq.chunkRows();
             long dh = seq.headSize;
             long rows = seq.rows;
             h = Nd4j.createUninitialized(DataType.FLOAT, n, seq.chunk, dh);
-            chunkC = Nd4j.createUninitialized(DataType.FLOAT, n, dh, dh);
-            chunkN = Nd4j.createUninitialized(DataType.FLOAT, n, dh);
+            chunkC = keepResiduals ? Nd4j.createUninitialized(DataType.FLOAT, n, dh, dh) : null;
+            chunkN = keepResiduals ? Nd4j.createUninitialized(DataType.FLOAT, n, dh) : null;
             chunkM = Nd4j.createUninitialized(DataType.FLOAT, n);
             endM = Nd4j.createUninitialized(DataType.FLOAT, n);
             finalC = Nd4j.createUninitialized(DataType.FLOAT, rows, dh, dh);
@@ -180,8 +183,8 @@ final class HostChunkwiseForward {
             this.k = pointer(seq.kScaled, "k");
             this.v = pointer(seq.v, "v");
             this.h = pointer(out.h, "h");
-            this.chunkC = pointer(out.chunkC, "chunkC");
-            this.chunkN = pointer(out.chunkN, "chunkN");
+            this.chunkC = out.chunkC == null ? null : pointer(out.chunkC, "chunkC");
+            this.chunkN = out.chunkN == null ? null : pointer(out.chunkN, "chunkN");
             this.batch = new HostGemmBatch(size, batched);
             this.scores = new float[len * len];
             this.weightsAndQ = new float[len * (len + dh)];
@@ -263,12 +266,14 @@ final class HostChunkwiseForward {
                 m = out.initialM[row];
             }
 
-            /** Saves the state entering chunk ci (a residual of the backward) and queues q k^T. */
+            /** Saves the state entering chunk ci (a residual of the backward), if kept, and queues q k^T. */
             void queueScores(int ci) {
                 int cr = row * chunks + ci;
                 long matrix = (long) dh * dh;
-                copy(state, at(chunkC, cr * matrix), matrix);
-                write(nrm, 0, dh, chunkN, (long) cr * dh);
+                if (chunkC != null) {
+                    copy(state, at(chunkC, cr * matrix), matrix);
+                    write(nrm, 0, dh, chunkN, (long) cr * dh);
+                }
                 out.chunkMs[cr] = m;
                 long rowsOffset = (long) cr * len * dh;
                 copy(at(v, rowsOffset), stacked, (long) len * dh);

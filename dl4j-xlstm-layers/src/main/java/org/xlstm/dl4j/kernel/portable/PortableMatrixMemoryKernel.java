@@ -28,7 +28,14 @@ public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
     public MatrixMemoryForward forward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                                        INDArray mask, MatrixMemoryState initial, int chunkSize) {
         MatrixMemoryArguments.checkSequence(q, k, v, igate, fgate, mask, initial);
-        return ChunkwiseMatrixMemoryForward.run(q, k, v, igate, fgate, mask, initial, chunkSize);
+        return ChunkwiseMatrixMemoryForward.run(q, k, v, igate, fgate, mask, initial, chunkSize, true);
+    }
+
+    @Override
+    public MatrixMemoryForward inferenceForward(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+                                                INDArray mask, MatrixMemoryState initial, int chunkSize) {
+        MatrixMemoryArguments.checkSequence(q, k, v, igate, fgate, mask, initial);
+        return ChunkwiseMatrixMemoryForward.run(q, k, v, igate, fgate, mask, initial, chunkSize, false);
     }
 
     @Override
@@ -36,7 +43,8 @@ public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
         if (forward == null || !(forward.residuals instanceof ChunkwiseResiduals)) {
             throw new IllegalArgumentException(
                     "forward: expected the result of PortableMatrixMemoryKernel.forward, got "
-                            + (forward == null ? "null" : "residuals of another kernel"));
+                            + (forward == null ? "null" : forward.residuals == null
+                            ? "an inference forward, which keeps no residuals" : "residuals of another kernel"));
         }
         return ChunkwiseMatrixMemoryBackward.run((ChunkwiseResiduals) forward.residuals, dh);
     }

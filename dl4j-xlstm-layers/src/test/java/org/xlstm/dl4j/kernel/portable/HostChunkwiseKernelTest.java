@@ -1,6 +1,7 @@
 package org.xlstm.dl4j.kernel.portable;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.xlstm.dl4j.kernel.portable.PortableMatrixMemoryFormsTest.assertClose;
 
@@ -73,6 +74,29 @@ class HostChunkwiseKernelTest {
             mask.putScalar(0, t, 0.0);
         }
         compare("DH 256, chunk 64, masked tail, with initial state", in, mask, MlstmInputs.randomState(62, 1, 3, 256), 64);
+    }
+
+    @Test
+    void inferenceForwardGivesTheSameOutputsWithoutResiduals() {
+        MlstmInputs doubles = MlstmInputs.random(71, 1, 2, 150, 256);
+        INDArray mask = Nd4j.ones(DataType.DOUBLE, 1, 150);
+        mask.putScalar(0, 149, 0.0);
+        MatrixMemoryState initial = MlstmInputs.randomState(72, 1, 2, 256);
+        for (MlstmInputs in : new MlstmInputs[] {doubles, doubles.castTo(DataType.FLOAT)}) {
+            DataType type = in.q.dataType();
+            INDArray m = mask.castTo(type);
+            MatrixMemoryState s = new MatrixMemoryState(initial.c.castTo(type), initial.n.castTo(type),
+                    initial.m.castTo(type));
+            MatrixMemoryForward full = KERNEL.forward(in.q, in.k, in.v, in.igate, in.fgate, m, s, 64);
+            MatrixMemoryForward inference = KERNEL.inferenceForward(in.q, in.k, in.v, in.igate, in.fgate, m, s, 64);
+            assertEquals(full.h, inference.h, type + " h");
+            assertEquals(full.finalState.c, inference.finalState.c, type + " final C");
+            assertEquals(full.finalState.n, inference.finalState.n, type + " final n");
+            assertEquals(full.finalState.m, inference.finalState.m, type + " final m");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> KERNEL.backward(inference, Nd4j.zeros(type, in.q.shape())));
+            assertTrue(e.getMessage().contains("inference forward"), e.getMessage());
+        }
     }
 
     private static void compare(String what, MlstmInputs in, INDArray mask, MatrixMemoryState initial, int chunk) {
