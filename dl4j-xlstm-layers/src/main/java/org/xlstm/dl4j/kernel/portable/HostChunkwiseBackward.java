@@ -145,14 +145,13 @@ final class HostChunkwiseBackward {
      * that need the chunk's weights, the carried gradient's update), with Java loops between them on the
      * calling thread.
      */
-    private static final class Group implements HostKernelSupport.RecurrenceGroup {
+    private static final class Group extends HostKernelSupport.RecurrenceGroup {
         private final Inputs in;
         private final Gradients out;
         private final int len;
         private final int dh;
         private final int chunks;
         private final float keyScale;
-        private final Recurrence[] members;
         private final HostGemmBatch batch;
         /** Heap working memory of the Java loops, shared: they run on the calling thread. */
         private final float[] scores;
@@ -170,13 +169,14 @@ final class HostChunkwiseBackward {
         private final float[] dB;
 
         Group(Inputs in, Gradients out, ChunkedSequence seq, int size, boolean batched) {
+            super(size, 4, batched, (int) seq.chunks, true);
+            this.batch = batch();
             this.in = in;
             this.out = out;
             this.len = seq.chunk;
             this.dh = (int) seq.headSize;
             this.chunks = (int) seq.chunks;
             this.keyScale = (float) (1.0 / Math.sqrt(dh));
-            this.batch = new HostGemmBatch(4 * size, batched);
             scores = new float[len * len];
             dScores = new float[len * len];
             wide = new float[len * dh];
@@ -189,46 +189,11 @@ final class HostChunkwiseBackward {
             dLogDRows = new float[len];
             dLogDColumns = new float[len];
             dB = new float[len];
-            members = new Recurrence[size];
-            for (int i = 0; i < size; i++) {
-                members[i] = new Recurrence();
-            }
-        }
-
-        @Override
-        public void run(int from, int to) {
-            int count = to - from;
-            for (int i = 0; i < count; i++) {
-                members[i].start(from + i);
-            }
-            for (int ci = chunks - 1; ci >= 0; ci--) {
-                for (int i = 0; i < count; i++) {
-                    members[i].queueReads(ci);
-                }
-                batch.run();
-                for (int i = 0; i < count; i++) {
-                    members[i].queueGradients(ci);
-                }
-                batch.run();
-                for (int i = 0; i < count; i++) {
-                    members[i].queueStateGradient(ci);
-                }
-                batch.run();
-            }
-            for (int i = 0; i < count; i++) {
-                members[i].finish();
-            }
-        }
-
-        @Override
-        public void close() {
-            for (Recurrence r : members) {
-                r.memory.close();
-            }
+            fill(Recurrence::new);
         }
 
         /** One recurrence: dL/dC and dL/dn of the state leaving its current chunk, and its native operands. */
-        private final class Recurrence {
+        private final class Recurrence implements HostKernelSupport.Member {
             /**
              * [L + DH, DH]: the chunk's dNum = dh / normalizer stacked on dC, so that dV is one product
              * [scores^T | diag(e) k'] x [dNum ; dC]. dC stays here from chunk to chunk.
@@ -277,14 +242,26 @@ final class HostChunkwiseBackward {
                 weightedQueries = at(memory, at);
             }
 
-            void start(int recurrence) {
+            @Override
+            public void queue(int stage, int ci) {
+                if (stage == 0) {
+                    queueReads(ci);
+                } else if (stage == 1) {
+                    queueGradients(ci);
+                } else {
+                    queueStateGradient(ci);
+                }
+            }
+
+            @Override
+            public void start(int recurrence) {
                 row = recurrence;
                 write(new float[dh * dh], 0, dh * dh, dC, 0);
                 Arrays.fill(dN, 0f);
             }
 
             /** dNum and dDen of chunk ci, then the products that need only them and the carried dC. */
-            void queueReads(int ci) {
+            private void queueReads(int ci) {
                 int cr = row * chunks + ci;
                 long wideOffset = (long) cr * len * dh;
                 upstreamTerms(wideOffset, cr * len);
@@ -322,7 +299,7 @@ final class HostChunkwiseBackward {
              * The chunk's gate gradients, the parts of dK and dQ that need no product, and the products of dV,
              * dK and dQ; dn becomes that of the state entering the chunk.
              */
-            void queueGradients(int ci) {
+            private void queueGradients(int ci) {
                 int cr = row * chunks + ci;
                 long wideOffset = (long) cr * len * dh;
                 int steps = cr * len;
@@ -474,7 +451,7 @@ final class HostChunkwiseBackward {
             }
 
             /** The last term of dQ, and dC becomes that of the state entering the chunk: carry dC_L + (q diag(w))^T dNum. */
-            void queueStateGradient(int ci) {
+            private void queueStateGradient(int ci) {
                 int cr = row * chunks + ci;
                 long wideOffset = (long) cr * len * dh;
                 batch.add(false, true, len, dh, dh, weightedDNum, dh, at(in.chunkC, (long) cr * dh * dh), dh, 1f,
@@ -492,7 +469,8 @@ final class HostChunkwiseBackward {
                 return sum;
             }
 
-            void finish() {
+            @Override
+            public void finish() {
                 if (out.dInitialC == null) {
                     return;
                 }
@@ -500,6 +478,11 @@ final class HostChunkwiseBackward {
                 System.arraycopy(dN, 0, out.dInitialN, row * dh, dh);
                 // The initial m scales the true state C0 exp(m0), n0 exp(m0).
                 out.dInitialM[row] = stateDot(row * chunks);
+            }
+
+            @Override
+            public void close() {
+                memory.close();
             }
         }
     }

@@ -151,20 +151,19 @@ final class HostChunkwiseForward {
      * calling thread: they are a small part of the work, and batched products already occupy OpenBLAS's
      * threads.
      */
-    private static final class Group implements HostKernelSupport.RecurrenceGroup {
+    private static final class Group extends HostKernelSupport.RecurrenceGroup {
         private final Outputs out;
         private final Gates gates;
         private final int len;
         private final int dh;
         private final int chunks;
+        private final HostGemmBatch batch;
         private final FloatPointer q;
         private final FloatPointer k;
         private final FloatPointer v;
         private final FloatPointer h;
         private final FloatPointer chunkC;
         private final FloatPointer chunkN;
-        private final Recurrence[] members;
-        private final HostGemmBatch batch;
         /** Heap copies for the Java loops: the q k^T scores, q rows, scaled key rows, the decay weights. */
         private final float[] scores;
         private final float[] weightsAndQ;
@@ -174,6 +173,8 @@ final class HostChunkwiseForward {
         private final float[] expScratch;
 
         Group(ChunkedSequence seq, Outputs out, Gates gates, int size, boolean batched) {
+            super(size, 1, batched, (int) seq.chunks, false);
+            this.batch = batch();
             this.out = out;
             this.gates = gates;
             this.len = seq.chunk;
@@ -185,53 +186,17 @@ final class HostChunkwiseForward {
             this.h = pointer(out.h, "h");
             this.chunkC = out.chunkC == null ? null : pointer(out.chunkC, "chunkC");
             this.chunkN = out.chunkN == null ? null : pointer(out.chunkN, "chunkN");
-            this.batch = new HostGemmBatch(size, batched);
             this.scores = new float[len * len];
             this.weightsAndQ = new float[len * (len + dh)];
             this.keys = new float[len * dh];
             this.stabilizers = new float[len];
             this.decayWeights = new float[len * len];
             this.expScratch = new float[len * len];
-            this.members = new Recurrence[size];
-            for (int i = 0; i < size; i++) {
-                members[i] = new Recurrence();
-            }
-        }
-
-        @Override
-        public void run(int from, int to) {
-            int count = to - from;
-            for (int i = 0; i < count; i++) {
-                members[i].start(from + i);
-            }
-            for (int ci = 0; ci < chunks; ci++) {
-                for (int i = 0; i < count; i++) {
-                    members[i].queueScores(ci);
-                }
-                batch.run();
-                for (int i = 0; i < count; i++) {
-                    members[i].queueOutput(ci);
-                }
-                batch.run();
-                for (int i = 0; i < count; i++) {
-                    members[i].queueAdvance(ci);
-                }
-                batch.run();
-            }
-            for (int i = 0; i < count; i++) {
-                members[i].finish();
-            }
-        }
-
-        @Override
-        public void close() {
-            for (Recurrence r : members) {
-                r.memory.close();
-            }
+            fill(Recurrence::new);
         }
 
         /** One recurrence's carried state and the native operands of its products. */
-        private final class Recurrence {
+        private final class Recurrence implements HostKernelSupport.Member {
             /**
              * [L + DH, DH]: the current chunk's v rows stacked on the state C, so that the chunk's output is
              * one product [weights | scaled q] x [v ; C]. C stays here from chunk to chunk.
@@ -258,7 +223,19 @@ final class HostChunkwiseForward {
                 scaledKeys = at(memory, stackedSize + scoresSize + lhsSize);
             }
 
-            void start(int recurrence) {
+            @Override
+            public void queue(int stage, int ci) {
+                if (stage == 0) {
+                    queueScores(ci);
+                } else if (stage == 1) {
+                    queueOutput(ci);
+                } else {
+                    queueAdvance(ci);
+                }
+            }
+
+            @Override
+            public void start(int recurrence) {
                 row = recurrence;
                 long matrix = (long) dh * dh;
                 copy(at(pointer(out.initialC, "initial C"), row * matrix), state, matrix);
@@ -267,7 +244,7 @@ final class HostChunkwiseForward {
             }
 
             /** Saves the state entering chunk ci (a residual of the backward), if kept, and queues q k^T. */
-            void queueScores(int ci) {
+            private void queueScores(int ci) {
                 int cr = row * chunks + ci;
                 long matrix = (long) dh * dh;
                 if (chunkC != null) {
@@ -284,7 +261,7 @@ final class HostChunkwiseForward {
              * The output of chunk cr: (weights (q k^T) v + w_j q_j C0) / normalizer_j, with the residuals of
              * every step. The 1 / normalizer of each row is folded into its weights and its q row.
              */
-            void queueOutput(int ci) {
+            private void queueOutput(int ci) {
                 int cr = row * chunks + ci;
                 long rowsOffset = (long) cr * len * dh;
                 int steps = cr * len;
@@ -345,7 +322,7 @@ final class HostChunkwiseForward {
             }
 
             /** Queues the state leaving chunk ci: C = carry C + sum_s fresh w_s k_s v_s^T; n and m updated here. */
-            void queueAdvance(int ci) {
+            private void queueAdvance(int ci) {
                 int cr = row * chunks + ci;
                 long rowsOffset = (long) cr * len * dh;
                 int steps = cr * len;
@@ -376,11 +353,17 @@ final class HostChunkwiseForward {
                 m = next;
             }
 
-            void finish() {
+            @Override
+            public void finish() {
                 long matrix = (long) dh * dh;
                 copy(state, at(pointer(out.finalC, "final C"), row * matrix), matrix);
                 write(nrm, 0, dh, pointer(out.finalN, "final n"), (long) row * dh);
                 out.finalMs[row] = m;
+            }
+
+            @Override
+            public void close() {
+                memory.close();
             }
         }
     }

@@ -1,5 +1,7 @@
 package org.xlstm.dl4j.kernel.portable;
 
+import java.util.function.Supplier;
+
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,13 +20,73 @@ final class HostKernelSupport {
     private HostKernelSupport() {
     }
 
-    /** Recurrences that walk their chunks together, products collected in one {@link HostGemmBatch}. */
-    interface RecurrenceGroup extends AutoCloseable {
-        /** Runs the recurrences [from, to), at most the group's size. */
-        void run(int from, int to);
+    /** One recurrence of a {@link RecurrenceGroup}: its carried state and the native operands of its products. */
+    interface Member extends AutoCloseable {
+        void start(int recurrence);
+
+        /** Stage {@code stage} (0, 1, 2) of chunk {@code chunk}: Java work, then queues that stage's products. */
+        void queue(int stage, int chunk);
+
+        void finish();
 
         @Override
         void close();
+    }
+
+    /**
+     * Recurrences that walk their chunks in step: per chunk three stages, each queueing the products of every
+     * member into one {@link HostGemmBatch} that then runs them.
+     */
+    abstract static class RecurrenceGroup implements AutoCloseable {
+        private final Member[] members;
+        private final HostGemmBatch batch;
+        private final int chunks;
+        private final boolean reverse;
+
+        RecurrenceGroup(int size, int productsPerMember, boolean batched, int chunks, boolean reverse) {
+            this.members = new Member[size];
+            this.batch = new HostGemmBatch(size * productsPerMember, batched);
+            this.chunks = chunks;
+            this.reverse = reverse;
+        }
+
+        /** Creates the members; call once from the subclass constructor. */
+        final void fill(Supplier<Member> member) {
+            for (int i = 0; i < members.length; i++) {
+                members[i] = member.get();
+            }
+        }
+
+        final HostGemmBatch batch() {
+            return batch;
+        }
+
+        /** Runs the recurrences [from, to), at most the group's size. */
+        final void run(int from, int to) {
+            int count = to - from;
+            for (int i = 0; i < count; i++) {
+                members[i].start(from + i);
+            }
+            for (int step = 0; step < chunks; step++) {
+                int chunk = reverse ? chunks - 1 - step : step;
+                for (int stage = 0; stage < 3; stage++) {
+                    for (int i = 0; i < count; i++) {
+                        members[i].queue(stage, chunk);
+                    }
+                    batch.run();
+                }
+            }
+            for (int i = 0; i < count; i++) {
+                members[i].finish();
+            }
+        }
+
+        @Override
+        public final void close() {
+            for (Member m : members) {
+                m.close();
+            }
+        }
     }
 
     /** Opens a group of {@code size} recurrences whose products are batched or run on the calling thread. */
