@@ -1,5 +1,6 @@
 package org.xlstm.dl4j.kernel.portable;
 
+import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.block;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.copy;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.dot;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.forEachRecurrence;
@@ -217,29 +218,20 @@ final class HostChunkwiseBackward {
 
             Recurrence() {
                 long square = (long) len * len;
-                long rowsSize = (long) len * dh;
-                long stackedSize = (long) (len + dh) * dh;
-                long lhsSize = (long) len * (len + dh);
-                memory = new FloatPointer(stackedSize + 3 * square + lhsSize + 4 * rowsSize);
-                long at = 0;
-                stacked = at(memory, at);
-                dC = at(memory, rowsSize);
-                at += stackedSize;
-                scoresOut = at(memory, at);
-                at += square;
-                dScoresOut = at(memory, at);
-                at += square;
-                dKeyProducts = at(memory, at);
-                at += square;
-                valueLhs = at(memory, at);
-                at += lhsSize;
-                valuesReadDC = at(memory, at);
-                at += rowsSize;
-                queriesReadC0 = at(memory, at);
-                at += rowsSize;
-                weightedDNum = at(memory, at);
-                at += rowsSize;
-                weightedQueries = at(memory, at);
+                long rows = (long) len * dh;
+                FloatPointer[] parts = block((long) (len + dh) * dh, square, square, square, (long) len * (len + dh),
+                        rows, rows, rows, rows);
+                memory = parts[0];
+                stacked = parts[1];
+                dC = at(stacked, rows);
+                scoresOut = parts[2];
+                dScoresOut = parts[3];
+                dKeyProducts = parts[4];
+                valueLhs = parts[5];
+                valuesReadDC = parts[6];
+                queriesReadC0 = parts[7];
+                weightedDNum = parts[8];
+                weightedQueries = parts[9];
             }
 
             @Override

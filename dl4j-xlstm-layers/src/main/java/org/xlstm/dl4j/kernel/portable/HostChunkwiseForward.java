@@ -1,5 +1,6 @@
 package org.xlstm.dl4j.kernel.portable;
 
+import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.block;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.copy;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.forEachRecurrence;
 import static org.xlstm.dl4j.kernel.portable.HostKernelSupport.readAll;
@@ -212,15 +213,14 @@ final class HostChunkwiseForward {
             float m;
 
             Recurrence() {
-                long stackedSize = (long) (len + dh) * dh;
-                long scoresSize = (long) len * len;
-                long lhsSize = (long) len * (len + dh);
-                memory = new FloatPointer(stackedSize + scoresSize + lhsSize + (long) len * dh);
-                stacked = at(memory, 0);
-                state = at(memory, (long) len * dh);
-                scoresOut = at(memory, stackedSize);
-                lhs = at(memory, stackedSize + scoresSize);
-                scaledKeys = at(memory, stackedSize + scoresSize + lhsSize);
+                FloatPointer[] parts = block((long) (len + dh) * dh, (long) len * len, (long) len * (len + dh),
+                        (long) len * dh);
+                memory = parts[0];
+                stacked = parts[1];
+                state = at(stacked, (long) len * dh);
+                scoresOut = parts[2];
+                lhs = parts[3];
+                scaledKeys = parts[4];
             }
 
             @Override

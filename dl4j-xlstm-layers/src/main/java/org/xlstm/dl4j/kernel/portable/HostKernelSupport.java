@@ -121,6 +121,25 @@ final class HostKernelSupport {
     }
 
     /**
+     * One native block for ranges of the given sizes, laid out one after another: element 0 is the whole
+     * block (close it to free them all), element i + 1 the range of {@code sizes[i]}.
+     */
+    static FloatPointer[] block(long... sizes) {
+        long total = 0;
+        for (long size : sizes) {
+            total += size;
+        }
+        FloatPointer[] parts = new FloatPointer[sizes.length + 1];
+        parts[0] = new FloatPointer(total);
+        long offset = 0;
+        for (int i = 0; i < sizes.length; i++) {
+            parts[i + 1] = HostArrays.at(parts[0], offset);
+            offset += sizes[i];
+        }
+        return parts;
+    }
+
+    /**
      * Pointer.memcpy would offset typed pointers by their position in bytes, not elements; BLAS's copy
      * takes them as float pointers.
      */
