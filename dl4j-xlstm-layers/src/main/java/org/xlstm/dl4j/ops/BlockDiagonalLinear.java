@@ -28,8 +28,8 @@ public final class BlockDiagonalLinear {
         check(x, w, b);
         long nb = w.size(0);
         INDArray y;
-        if (HostBandedBlockDiagonal.applies(w, x)) {
-            y = HostBandedBlockDiagonal.forward(x, w);
+        if (HostSmallBlockDiagonal.applies(w, x)) {
+            y = HostSmallBlockDiagonal.forward(x, w);
         } else if (onHost(x)) {
             y = Nd4j.createUninitialized(x.dataType(), x.size(0), nb * w.size(1));
             HostBlockDiagonal.forward(x, w, y);
@@ -57,8 +57,8 @@ public final class BlockDiagonalLinear {
             requireVector(OP, "dB", dB, nb * bout);
             assignGradient(dB, dy.sum(0));
         }
-        if (HostBandedBlockDiagonal.applies(w, x, dy)) {
-            return HostBandedBlockDiagonal.backward(x, w, dy, dW);
+        if (HostSmallBlockDiagonal.applies(w, x, dy)) {
+            return HostSmallBlockDiagonal.backward(x, w, dy, dW);
         }
         if (onHost(x) && HostBlas.addressable(dy)) {
             INDArray dx = Nd4j.createUninitialized(x.dataType(), x.size(0), x.size(1));

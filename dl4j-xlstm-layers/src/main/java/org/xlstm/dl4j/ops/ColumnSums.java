@@ -14,18 +14,31 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 final class ColumnSums {
     private static final int FLOAT_ROWS = 32;
 
+    private final int lanes;
     private final int width;
     /** keyed by the first row of each range, so the partial sums combine in the same order on every run */
     private final ConcurrentSkipListMap<Integer, Range> ranges = new ConcurrentSkipListMap<>();
 
     ColumnSums(int width) {
+        this(1, width);
+    }
+
+    /**
+     * {@code lanes} independent sums of {@code width} columns each, kept in separate arrays: C2 does not
+     * vectorise a loop over one flat array at a lane offset only known at run time.
+     */
+    ColumnSums(int lanes, int width) {
+        this.lanes = lanes;
         this.width = width;
     }
 
-    /** One row range's accumulator; add each row into {@link #rows}, then call {@link #endRow()}. */
+    /** One row range's accumulator; add each row into {@link #rows} (or a lane), then call {@link #endRow()}. */
     final class Range {
-        final float[] rows = new float[width];
-        private final double[] sums = new double[width];
+        /** lane k's rows added since the last fold */
+        final float[][] lane = new float[lanes][width];
+        /** lane 0, the only lane of a single sum */
+        final float[] rows = lane[0];
+        private final double[][] sums = new double[lanes][width];
         private int pendingRows;
 
         void endRow() {
@@ -35,9 +48,13 @@ final class ColumnSums {
         }
 
         private void fold() {
-            for (int i = 0; i < width; i++) {
-                sums[i] += rows[i];
-                rows[i] = 0f;
+            for (int k = 0; k < lanes; k++) {
+                float[] from = lane[k];
+                double[] to = sums[k];
+                for (int i = 0; i < width; i++) {
+                    to[i] += from[i];
+                    from[i] = 0f;
+                }
             }
             pendingRows = 0;
         }
@@ -50,19 +67,27 @@ final class ColumnSums {
         return range;
     }
 
-    /**
-     * Writes the total into {@code target} (assign semantics, as {@link OpSupport#assignGradient}); call
-     * after the row loop. The target is usually a view of DL4J's flat gradient vector; anything not dense
-     * float32 goes through ND4J.
-     */
-    void assignTo(INDArray target) {
-        double[] total = new double[width];
+    /** The sums over all rows, [lanes][width]; call after the row loop. */
+    double[][] total() {
+        double[][] total = new double[lanes][width];
         for (Range range : ranges.values()) {
             range.fold();
-            for (int i = 0; i < width; i++) {
-                total[i] += range.sums[i];
+            for (int k = 0; k < lanes; k++) {
+                for (int i = 0; i < width; i++) {
+                    total[k][i] += range.sums[k][i];
+                }
             }
         }
+        return total;
+    }
+
+    /**
+     * Writes the total of a single sum into {@code target} (assign semantics, as
+     * {@link OpSupport#assignGradient}); call after the row loop. The target is usually a view of DL4J's flat
+     * gradient vector; anything not dense float32 goes through ND4J.
+     */
+    void assignTo(INDArray target) {
+        double[] total = total()[0];
         float[] value = new float[width];
         for (int i = 0; i < width; i++) {
             value[i] = (float) total[i];

@@ -8,7 +8,7 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * The block-diagonal map of {@link BlockDiagonalLinear} as a few dense OpenBLAS products on the CPU backend,
- * for what {@link HostBandedBlockDiagonal} does not take: wide blocks (sLSTM heads), non-square blocks and
+ * for what {@link HostSmallBlockDiagonal} does not take: wide blocks (sLSTM heads), non-square blocks and
  * float64. Consecutive blocks are grouped into one dense block-diagonal matrix of about {@link #GROUP_WIDTH}
  * columns, and each group is one GEMM on a column window of x and y in place. The zeros off the diagonal
  * multiply too (up to GROUP_WIDTH / block width more arithmetic), which for small blocks is still far

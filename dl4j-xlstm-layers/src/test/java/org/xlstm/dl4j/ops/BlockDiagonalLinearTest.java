@@ -82,7 +82,7 @@ class BlockDiagonalLinearTest {
     /**
      * On the CPU backend c-order float/double inputs take {@link HostBlockDiagonal} (blocks grouped into
      * dense OpenBLAS products on column windows; float32 with small square blocks takes
-     * {@link HostBandedBlockDiagonal} instead); f-order inputs take the permuting general path, the one
+     * {@link HostSmallBlockDiagonal} instead); f-order inputs take the permuting general path, the one
      * nd4j-cuda uses. Both must agree wherever the grouping differs: many small blocks in several groups,
      * blocks that do not divide the group width, and blocks wider than a group.
      */
@@ -118,7 +118,7 @@ class BlockDiagonalLinearTest {
     }
 
     /**
-     * Dense float32 inputs with small square blocks take {@link HostBandedBlockDiagonal}; non-square or wide
+     * Dense float32 inputs with small square blocks take {@link HostSmallBlockDiagonal}; non-square or wide
      * blocks stay on the grouped products. Each is checked against the float64 general path (f-order x)
      * on the same float-rounded inputs, so the difference is float arithmetic only: a forward or dx entry
      * sums at most 2s-1 products and a dW entry 101, each rounded to about 6e-8, far below the 1e-5 bar
@@ -143,7 +143,7 @@ class BlockDiagonalLinearTest {
             INDArray params = Nd4j.zeros(DataType.FLOAT, 1, 10 + nb * bout * bin + 10);
             INDArray w = inFlatVector(params, nb, bout, bin).assign(randn(nb, bout, bin));
             assertTrue(params.amaxNumber().doubleValue() > 0, name + ": w must be a view of the flat vector");
-            assertEquals(shape[4] == 1, HostBandedBlockDiagonal.applies(w, x, r), name);
+            assertEquals(shape[4] == 1, HostSmallBlockDiagonal.applies(w, x, r), name);
 
             INDArray x64 = x.castTo(DataType.DOUBLE);
             INDArray w64 = w.castTo(DataType.DOUBLE);
