@@ -31,15 +31,17 @@ final class HostGroupNorm {
         FloatPointer yp = HostArrays.pointer(y, OP + " y");
         HostArrays.forRows(n, minRows(f), (from, to) -> {
             float[] row = new float[f];
+            RowTiles.Reader xs = new RowTiles.Reader(xp, f, from, to);
+            RowTiles.Writer ys = new RowTiles.Writer(yp, f, from, to);
             for (int r = from; r < to; r++) {
-                HostArrays.read(xp, (long) r * f, row, 0, f);
+                xs.next(row);
                 for (int start = 0; start < f; start += s) {
                     normalize(row, start, start + s, eps);
                 }
                 for (int i = 0; i < f; i++) {
                     row[i] *= scale[i];
                 }
-                HostArrays.write(row, 0, f, yp, (long) r * f);
+                ys.put(row);
             }
         });
         return y;
@@ -65,14 +67,17 @@ final class HostGroupNorm {
             // dy, turned in place into dx
             float[] g = new float[f];
             ColumnSums.Range dWRows = dWSums.range(from);
+            RowTiles.Reader xs = new RowTiles.Reader(xp, f, from, to);
+            RowTiles.Reader dys = new RowTiles.Reader(dyp, f, from, to);
+            RowTiles.Writer dxs = new RowTiles.Writer(dxp, f, from, to);
             for (int r = from; r < to; r++) {
-                HostArrays.read(xp, (long) r * f, xhat, 0, f);
-                HostArrays.read(dyp, (long) r * f, g, 0, f);
+                xs.next(xhat);
+                dys.next(g);
                 for (int start = 0; start < f; start += s) {
                     float rstd = normalize(xhat, start, start + s, eps);
                     backwardGroup(xhat, rstd, scale, g, dWRows.rows, start, start + s);
                 }
-                HostArrays.write(g, 0, f, dxp, (long) r * f);
+                dxs.put(g);
                 dWRows.endRow();
             }
         });

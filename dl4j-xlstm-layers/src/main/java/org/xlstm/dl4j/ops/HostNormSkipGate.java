@@ -30,17 +30,17 @@ final class HostNormSkipGate {
         FloatPointer zp = HostArrays.pointer(z, OP + " z");
         FloatPointer yp = HostArrays.pointer(y, OP + " y");
         HostArrays.forRows(n, HostGroupNorm.minRows(f), (from, to) -> {
-            RowScratch row = new RowScratch(f);
+            RowScratch row = new RowScratch(hp, xp, zp, f, from, to);
+            RowTiles.Writer ys = new RowTiles.Writer(yp, f, from, to);
             for (int r = from; r < to; r++) {
-                long offset = (long) r * f;
-                row.read(hp, xp, zp, offset);
+                row.next();
                 for (int start = 0; start < f; start += s) {
                     HostGroupNorm.normalize(row.h, start, start + s, eps);
                 }
                 for (int i = 0; i < f; i++) {
                     row.h[i] = (row.h[i] * scale[i] + row.x[i] * skipScale[i]) * (row.z[i] * row.s[i]);
                 }
-                HostArrays.write(row.h, 0, f, yp, offset);
+                ys.put(row.h);
             }
         });
         return y;
@@ -66,16 +66,19 @@ final class HostNormSkipGate {
         ColumnSums dWSums = new ColumnSums(f);
         ColumnSums dSkipSums = new ColumnSums(f);
         HostArrays.forRows(n, HostGroupNorm.minRows(f), (from, to) -> {
-            RowScratch row = new RowScratch(f);
+            RowScratch row = new RowScratch(hp, xp, zp, f, from, to);
+            RowTiles.Reader dys = new RowTiles.Reader(dyp, f, from, to);
+            RowTiles.Writer dhs = new RowTiles.Writer(dhp, f, from, to);
+            RowTiles.Writer dxs = new RowTiles.Writer(dxp, f, from, to);
+            RowTiles.Writer dzs = new RowTiles.Writer(dzp, f, from, to);
             // dy, turned in place into the gradient of the skipped sum, then into dh
             float[] g = new float[f];
             float[] rstd = new float[groups];
             ColumnSums.Range dWRows = dWSums.range(from);
             ColumnSums.Range dSkipRows = dSkipSums.range(from);
             for (int r = from; r < to; r++) {
-                long offset = (long) r * f;
-                row.read(hp, xp, zp, offset);
-                HostArrays.read(dyp, offset, g, 0, f);
+                row.next();
+                dys.next(g);
                 for (int group = 0; group < groups; group++) {
                     rstd[group] = HostGroupNorm.normalize(row.h, group * s, (group + 1) * s, eps);
                 }
@@ -93,9 +96,9 @@ final class HostNormSkipGate {
                 for (int group = 0; group < groups; group++) {
                     HostGroupNorm.backwardGroup(row.h, rstd[group], scale, g, dWRows.rows, group * s, (group + 1) * s);
                 }
-                HostArrays.write(g, 0, f, dhp, offset);
-                HostArrays.write(row.x, 0, f, dxp, offset);
-                HostArrays.write(row.z, 0, f, dzp, offset);
+                dhs.put(g);
+                dxs.put(row.x);
+                dzs.put(row.z);
                 dWRows.endRow();
                 dSkipRows.endRow();
             }
@@ -105,26 +108,32 @@ final class HostNormSkipGate {
         return new NormSkipGate.Gradients(dh, dx, dz);
     }
 
-    /** One task's heap scratch for a row: h, x, z as read, and s = sigmoid(z), e = exp(-z). */
+    /** One task's rows of h, x, z, read in order into heap scratch, with s = sigmoid(z), e = exp(-z). */
     private static final class RowScratch {
         final float[] h;
         final float[] x;
         final float[] z;
         final float[] s;
         final float[] e;
+        private final RowTiles.Reader hs;
+        private final RowTiles.Reader xs;
+        private final RowTiles.Reader zs;
 
-        RowScratch(int features) {
+        RowScratch(FloatPointer hp, FloatPointer xp, FloatPointer zp, int features, int from, int to) {
             h = new float[features];
             x = new float[features];
             z = new float[features];
             s = new float[features];
             e = new float[features];
+            hs = new RowTiles.Reader(hp, features, from, to);
+            xs = new RowTiles.Reader(xp, features, from, to);
+            zs = new RowTiles.Reader(zp, features, from, to);
         }
 
-        void read(FloatPointer hp, FloatPointer xp, FloatPointer zp, long offset) {
-            HostArrays.read(hp, offset, h, 0, h.length);
-            HostArrays.read(xp, offset, x, 0, x.length);
-            HostArrays.read(zp, offset, z, 0, z.length);
+        void next() {
+            hs.next(h);
+            xs.next(x);
+            zs.next(z);
             HostPointwise.sigmoid(z, z.length, s, e);
         }
     }

@@ -9,8 +9,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * The block-diagonal map of {@link BlockDiagonalLinear} for small square blocks (the mLSTM's q/k/v) on dense
  * c-order float32 arrays of the CPU backend, as Java loops over tiles of rows.
  *
- * <p>Rows reach the heap a tile at a time: one native copy per row costs about as much as the arithmetic of
- * a 256-column row. Tasks split the rows; each sums its own share of dW, and the shares combine in row order.
+ * <p>Rows reach the heap through {@link RowTiles}. Tasks split the rows; each sums its own share of dW, and
+ * the shares combine in row order.
  *
  * <p>The 4 x 4 blocks of the official configuration are multiplied unrolled, 16 multiply-adds per block in
  * registers, twice as fast as the bands below (measured on this 2-core machine). Other sizes, and dW always,
@@ -30,8 +30,6 @@ final class HostSmallBlockDiagonal {
     static final long MAX_BLOCK = 16;
     /** The block size multiplied unrolled. */
     private static final int UNROLLED = 4;
-    /** Rows per heap tile: the backward's three tiles stay within a core's L2 cache up to 2048 columns. */
-    private static final int TILE_ROWS = 16;
     /** Multiply-adds per parallel task: below this, forking costs more than it saves. */
     private static final long MIN_WORK_PER_TASK = 1 << 16;
 
@@ -52,16 +50,14 @@ final class HostSmallBlockDiagonal {
         FloatPointer yp = HostArrays.pointer(y, OP + " y");
         b.forRowRanges((from, to) -> {
             RowProduct product = b.product(weights, false);
-            float[] in = b.tile();
-            float[] out = b.tile();
-            for (int first = from; first < to; first += TILE_ROWS) {
-                int count = Math.min(TILE_ROWS, to - first);
-                long offset = (long) first * b.width;
-                HostArrays.read(xp, offset, in, 0, count * b.width);
-                for (int i = 0; i < count; i++) {
-                    product.apply(in, out, i * b.width);
-                }
-                HostArrays.write(out, 0, count * b.width, yp, offset);
+            RowTiles.Reader xs = new RowTiles.Reader(xp, b.width, from, to);
+            RowTiles.Writer ys = new RowTiles.Writer(yp, b.width, from, to);
+            float[] in = new float[b.width];
+            float[] out = new float[b.width];
+            for (int r = from; r < to; r++) {
+                xs.next(in);
+                product.apply(in, out);
+                ys.put(out);
             }
         });
         return y;
@@ -81,43 +77,38 @@ final class HostSmallBlockDiagonal {
         ColumnSums dWSums = new ColumnSums(b.bands, b.width);
         b.forRowRanges((from, to) -> {
             RowProduct transposed = b.product(weights, true);
-            float[] xs = b.tile();
-            float[] dys = b.tile();
-            float[] dxs = b.tile();
-            Diagonals shifted = new Diagonals(b.s, b.width);
+            RowTiles.Reader xs = new RowTiles.Reader(xp, b.width, from, to);
+            RowTiles.Reader dys = new RowTiles.Reader(dyp, b.width, from, to);
+            RowTiles.Writer dxs = new RowTiles.Writer(dxp, b.width, from, to);
+            float[] xRow = new float[b.width];
             float[] g = new float[b.width];
+            float[] dxRow = new float[b.width];
+            Diagonals shifted = new Diagonals(b.s, b.width);
             ColumnSums.Range dWRows = dWSums.range(from);
-            for (int first = from; first < to; first += TILE_ROWS) {
-                int count = Math.min(TILE_ROWS, to - first);
-                long offset = (long) first * b.width;
-                HostArrays.read(xp, offset, xs, 0, count * b.width);
-                HostArrays.read(dyp, offset, dys, 0, count * b.width);
-                for (int i = 0; i < count; i++) {
-                    int at = i * b.width;
-                    transposed.apply(dys, dxs, at);
-                    shifted.read(xs, at);
-                    System.arraycopy(dys, at, g, 0, b.width);
-                    accumulateDiagonalProducts(g, shifted, dWRows.lane);
-                    dWRows.endRow();
-                }
-                HostArrays.write(dxs, 0, count * b.width, dxp, offset);
+            for (int r = from; r < to; r++) {
+                xs.next(xRow);
+                dys.next(g);
+                transposed.apply(g, dxRow);
+                dxs.put(dxRow);
+                shifted.read(xRow);
+                accumulateDiagonalProducts(g, shifted, dWRows.lane);
+                dWRows.endRow();
             }
         });
         HostArrays.writeGradient(b.gatherBlocks(dWSums.total()), dW, OP + " dW");
         return dx;
     }
 
-    /** One row of the block map: {@code in[at, at + width)} to {@code out[at, at + width)}. */
+    /** One row of the block map. */
     @FunctionalInterface
     private interface RowProduct {
-        void apply(float[] in, float[] out, int at);
+        void apply(float[] in, float[] out);
     }
 
     /** 4 x 4 blocks, {@code w[(block * 4 + o) * 4 + j]} the weight of input j in output o. */
     private static RowProduct unrolled(float[] w, int width) {
-        return (in, out, at) -> {
-            for (int c = 0, wi = 0; c < width; c += UNROLLED, wi += UNROLLED * UNROLLED) {
-                int i = at + c;
+        return (in, out) -> {
+            for (int i = 0, wi = 0; i < width; i += UNROLLED, wi += UNROLLED * UNROLLED) {
                 float x0 = in[i];
                 float x1 = in[i + 1];
                 float x2 = in[i + 2];
@@ -130,28 +121,23 @@ final class HostSmallBlockDiagonal {
         };
     }
 
-    /**
-     * {@code out[i] = sum over k of bands[k][i] in.shifted[k][i]}, through a row buffer: C2 does not vectorise
-     * stores at a run-time offset next to loads at the loop index.
-     */
+    /** {@code out[i] = sum over k of bands[k][i] x.shifted[k][i]}. */
     private static RowProduct banded(float[][] bands, int s, int width) {
-        Diagonals in = new Diagonals(s, width);
-        float[] row = new float[width];
-        return (from, out, at) -> {
-            in.read(from, at);
+        Diagonals x = new Diagonals(s, width);
+        return (in, out) -> {
+            x.read(in);
             float[] first = bands[0];
-            float[] firstIn = in.shifted[0];
+            float[] firstIn = x.shifted[0];
             for (int i = 0; i < width; i++) {
-                row[i] = first[i] * firstIn[i];
+                out[i] = first[i] * firstIn[i];
             }
             for (int k = 1; k < bands.length; k++) {
                 float[] band = bands[k];
-                float[] shifted = in.shifted[k];
+                float[] shifted = x.shifted[k];
                 for (int i = 0; i < width; i++) {
-                    row[i] += band[i] * shifted[i];
+                    out[i] += band[i] * shifted[i];
                 }
             }
-            System.arraycopy(row, 0, out, at, width);
         };
     }
 
@@ -188,10 +174,6 @@ final class HostSmallBlockDiagonal {
             s = (int) w.size(1);
             blocks = (int) w.size(0);
             bands = 2 * s - 1;
-        }
-
-        float[] tile() {
-            return new float[TILE_ROWS * width];
         }
 
         /** A task's product of rows by the map, or by the map with every block transposed. */
@@ -267,9 +249,9 @@ final class HostSmallBlockDiagonal {
             shifted = new float[2 * s - 1][width];
         }
 
-        void read(float[] rows, int at) {
+        void read(float[] row) {
             int pad = (shifted.length - 1) / 2;
-            System.arraycopy(rows, at, padded, pad, width);
+            System.arraycopy(row, 0, padded, pad, width);
             for (int k = 0; k < shifted.length; k++) {
                 System.arraycopy(padded, k, shifted[k], 0, width);
             }

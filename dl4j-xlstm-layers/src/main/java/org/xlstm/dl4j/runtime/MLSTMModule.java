@@ -19,6 +19,7 @@ import org.xlstm.dl4j.kernel.MatrixMemoryStep;
 import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
 import org.xlstm.dl4j.ops.ConcatInputLinear;
+import org.xlstm.dl4j.ops.HeadLayout;
 import org.xlstm.dl4j.ops.Linear;
 import org.xlstm.dl4j.ops.NormSkipGate;
 import org.xlstm.dl4j.runtime.step.StepForms;
@@ -153,7 +154,7 @@ public final class MLSTMModule implements SequenceModule {
                     shape.chunkSize)
                     : kernel.inferenceForward(qh, kh, vh, gatesToHeads(ig, b, t), gatesToHeads(fg, b, t), mask,
                     initial, shape.chunkSize);
-            c.hCell = fromHeads(c.cell.h, b, t);
+            c.hCell = HeadLayout.fromHeads(c.cell.h);
             cellFinal = c.cell.finalState;
         }
         finalState.put(p("C"), cellFinal.c);
@@ -188,9 +189,9 @@ public final class MLSTMModule implements SequenceModule {
         INDArray dxc = tail.dx;
 
         MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t));
-        INDArray dq = fromHeads(g.dq, b, t);
-        INDArray dk = fromHeads(g.dk, b, t);
-        INDArray dv = fromHeads(g.dv, b, t);
+        INDArray dq = HeadLayout.fromHeads(g.dq);
+        INDArray dk = HeadLayout.fromHeads(g.dk);
+        INDArray dv = HeadLayout.fromHeads(g.dv);
         ConcatInputLinear.backward(c.qkv, gateWeights(params),
                 new INDArray[] {fromGateHeads(g.dIgate, b, t), fromGateHeads(g.dFgate, b, t)},
                 new INDArray[] {grads.get(p("igateW")), grads.get(p("fgateW"))},
@@ -245,11 +246,7 @@ public final class MLSTMModule implements SequenceModule {
 
     /** [B*T, NH*DH] to the kernel's [B, NH, T, DH]. */
     private INDArray toHeads(INDArray rows, long b, long t) {
-        return rows.reshape(b, t, shape.heads, shape.headSize()).permute(0, 2, 1, 3).dup('c');
-    }
-
-    private INDArray fromHeads(INDArray heads, long b, long t) {
-        return heads.permute(0, 2, 1, 3).dup('c').reshape(b * t, shape.inner);
+        return HeadLayout.toHeads(rows, b, t, shape.heads, shape.headSize());
     }
 
     /** [B*T, NH] to [B, NH, T]. */
