@@ -1,6 +1,5 @@
 package org.xlstm.dl4j.ops;
 
-import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -18,13 +17,6 @@ public final class BatchedMatmul {
 
     /** {@code out = op(a) @ op(b)} for each leading index; returns {@code out}. */
     public static INDArray into(INDArray a, INDArray b, INDArray out, boolean transposeA, boolean transposeB) {
-        Blas blas = Nd4j.factory().blas();
-        int threads = blas.getMaxThreads();
-        blas.setMaxThreads(1);
-        try {
-            return Nd4j.matmul(a, b, out, transposeA, transposeB, false);
-        } finally {
-            blas.setMaxThreads(threads);
-        }
+        return SingleThreadedBlas.call(() -> Nd4j.matmul(a, b, out, transposeA, transposeB, false));
     }
 }

@@ -18,6 +18,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * {@link HostBlas#available()} and {@link HostBlas#addressable} arrays of one data type.
  */
 final class HostGemm {
+    /** Multiply-adds from which a product is split over Java threads (about 0.1 ms on one core). */
+    private static final double SPLIT_WORK = 1 << 22;
+    /** The fewest rows of C a thread's share of a split product may have. */
+    private static final int MIN_SPLIT_ROWS = 32;
+
     private HostGemm() {
     }
 
@@ -36,20 +41,43 @@ final class HostGemm {
         gemm(transposeA, transposeB, m, n, k, a, b, c, false);
     }
 
-    /** With {@code accumulate}, adds the product to what C holds (BLAS beta = 1) instead of overwriting it. */
+    /**
+     * With {@code accumulate}, adds the product to what C holds (BLAS beta = 1) instead of overwriting it.
+     * Inside a {@link SingleThreadedBlas} scope, large products are split by rows of C over Java threads.
+     */
     static void gemm(boolean transposeA, boolean transposeB, int m, int n, int k, Window a, Window b, Window c,
                      boolean accumulate) {
-        int ta = transposeA ? CblasTrans : CblasNoTrans;
-        int tb = transposeB ? CblasTrans : CblasNoTrans;
         int lda = leadingDimension(a.array);
         int ldb = leadingDimension(b.array);
         int ldc = leadingDimension(c.array);
-        if (c.array.dataType() == DataType.DOUBLE) {
-            openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (DoublePointer) at(a), lda,
-                    (DoublePointer) at(b), ldb, accumulate ? 1.0 : 0.0, (DoublePointer) at(c), ldc);
+        Pointer pa = at(a);
+        Pointer pb = at(b);
+        Pointer pc = at(c);
+        boolean isDouble = c.array.dataType() == DataType.DOUBLE;
+        HostArrays.RowRange rows = (from, to) -> {
+            // rows [from, to) of C come from rows of op(A): rows of A, or columns of a transposed A
+            long aOffset = transposeA ? from : (long) from * lda;
+            long cOffset = (long) from * ldc;
+            sgemmOrDgemm(isDouble, transposeA, transposeB, to - from, n, k, offset(pa, aOffset), lda, pb, ldb,
+                    accumulate, offset(pc, cOffset), ldc);
+        };
+        if (SingleThreadedBlas.active() && (double) m * n * k >= SPLIT_WORK) {
+            HostArrays.forRows(m, MIN_SPLIT_ROWS, rows);
         } else {
-            openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, (FloatPointer) at(a), lda,
-                    (FloatPointer) at(b), ldb, accumulate ? 1f : 0f, (FloatPointer) at(c), ldc);
+            rows.run(0, m);
+        }
+    }
+
+    private static void sgemmOrDgemm(boolean isDouble, boolean transposeA, boolean transposeB, int m, int n, int k,
+                                     Pointer a, int lda, Pointer b, int ldb, boolean accumulate, Pointer c, int ldc) {
+        int ta = transposeA ? CblasTrans : CblasNoTrans;
+        int tb = transposeB ? CblasTrans : CblasNoTrans;
+        if (isDouble) {
+            openblas_nolapack.cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, 1.0, (DoublePointer) a, lda,
+                    (DoublePointer) b, ldb, accumulate ? 1.0 : 0.0, (DoublePointer) c, ldc);
+        } else {
+            openblas_nolapack.cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, 1f, (FloatPointer) a, lda,
+                    (FloatPointer) b, ldb, accumulate ? 1f : 0f, (FloatPointer) c, ldc);
         }
     }
 
@@ -63,12 +91,16 @@ final class HostGemm {
 
     /** The data buffer of a view already starts at the view's offset (it is what ND4J hands to BLAS). */
     private static Pointer at(Window w) {
-        Pointer base = w.array.data().addressPointer();
+        return offset(w.array.data().addressPointer(), w.col);
+    }
+
+    /** A typed pointer {@code elements} past {@code base}'s position. */
+    private static Pointer offset(Pointer base, long elements) {
         if (base instanceof DoublePointer) {
             DoublePointer p = (DoublePointer) base;
-            return new DoublePointer(p).position(p.position() + w.col);
+            return new DoublePointer(p).position(p.position() + elements);
         }
         FloatPointer p = (FloatPointer) base;
-        return new FloatPointer(p).position(p.position() + w.col);
+        return new FloatPointer(p).position(p.position() + elements);
     }
 }

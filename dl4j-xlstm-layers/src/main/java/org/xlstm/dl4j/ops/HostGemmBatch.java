@@ -11,8 +11,6 @@ import java.util.Map;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.openblas.global.openblas_nolapack;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.api.blas.Blas;
 
 import com.sun.jna.Library;
 import com.sun.jna.Memory;
@@ -127,25 +125,6 @@ public final class HostGemmBatch {
      */
     public static boolean canBatch(double smallestProduct) {
         return BatchCall.INSTANCE != null && smallestProduct > SMALL_MATRIX_LIMIT;
-    }
-
-    /**
-     * Runs {@code body} over [0, rows) on the caller and the common fork-join pool with OpenBLAS single-threaded
-     * meanwhile: each thread's products already occupy a core.
-     */
-    public static void forEachWithSingleThreadedBlas(int rows, HostArrays.RowRange body) {
-        if (rows <= 1) {
-            body.run(0, rows);
-            return;
-        }
-        Blas blas = Nd4j.factory().blas();
-        int threads = blas.getMaxThreads();
-        blas.setMaxThreads(1);
-        try {
-            HostArrays.forRows(rows, 1, body);
-        } finally {
-            blas.setMaxThreads(threads);
-        }
     }
 
     /**

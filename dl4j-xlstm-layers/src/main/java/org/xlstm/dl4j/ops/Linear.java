@@ -25,7 +25,7 @@ public final class Linear {
     public static INDArray forward(INDArray x, INDArray w, INDArray b) {
         check(x, w, b);
         INDArray y = Nd4j.createUninitialized(x.dataType(), x.size(0), w.size(1));
-        Nd4j.gemm(x, w, y, false, false, 1.0, 0.0);
+        product(false, false, x, w, y);
         if (b != null) {
             y.addiRowVector(b);
         }
@@ -69,14 +69,30 @@ public final class Linear {
         requireShape(OP, "dy", dy, x.size(0), w.size(1));
         requireShape(OP, "dW", dW, w.shape());
         requireSameType(OP, "dy", dy, x);
-        gemmInto(x, dy, dW, true, false);
+        if (onHost(x, dy) && HostBlas.addressable(dW) && dW.dataType() == x.dataType()) {
+            HostGemm.gemm(true, false, (int) w.size(0), (int) w.size(1), (int) x.size(0), new HostGemm.Window(x, 0),
+                    new HostGemm.Window(dy, 0), new HostGemm.Window(dW, 0));
+        } else {
+            gemmInto(x, dy, dW, true, false);
+        }
         if (dB != null) {
             requireVector(OP, "dB", dB, w.size(1));
             assignGradient(dB, dy.sum(0));
         }
         INDArray dx = Nd4j.createUninitialized(x.dataType(), x.size(0), x.size(1));
-        Nd4j.gemm(dy, w, dx, false, true, 1.0, 0.0);
+        product(false, true, dy, w, dx);
         return dx;
+    }
+
+    /** {@code out = op(a) op(b)} into a new c-order {@code out}: a host GEMM where it applies, else ND4J's. */
+    private static void product(boolean transposeA, boolean transposeB, INDArray a, INDArray b, INDArray out) {
+        if (onHost(a, b)) {
+            int k = (int) (transposeA ? a.size(0) : a.size(1));
+            HostGemm.gemm(transposeA, transposeB, (int) out.size(0), (int) out.size(1), k, new HostGemm.Window(a, 0),
+                    new HostGemm.Window(b, 0), new HostGemm.Window(out, 0));
+        } else {
+            Nd4j.gemm(a, b, out, transposeA, transposeB, 1.0, 0.0);
+        }
     }
 
     /** Whether the product can run as a host GEMM on windows of the arrays in place (CPU backend). */

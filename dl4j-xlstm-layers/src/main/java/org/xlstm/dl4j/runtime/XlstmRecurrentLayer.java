@@ -24,6 +24,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
+import org.xlstm.dl4j.ops.SingleThreadedBlas;
 import org.xlstm.dl4j.runtime.step.StepForms;
 import org.xlstm.dl4j.runtime.step.StepRunner;
 
@@ -104,7 +105,8 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              MemoryWorkspace scratch = INFERENCE.enter()) {
             INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-            ModuleForward result = module.forward(params, x, moduleMask(x), previousState, false);
+            ModuleForward result = SingleThreadedBlas.call(
+                    () -> module.forward(params, x, moduleMask(x), previousState, false));
             previousState = detached(result.finalState);
             return escapeActivations(result.output, workspaceMgr);
         }
@@ -163,7 +165,8 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     private ModuleForward moduleForward(Map<String, INDArray> initialState, boolean forBackward,
                                         boolean storeLastForTBPTT) {
         INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-        ModuleForward result = module.forward(params, x, moduleMask(x), initialState, forBackward);
+        ModuleForward result = SingleThreadedBlas.call(
+                () -> module.forward(params, x, moduleMask(x), initialState, forBackward));
         if (storeLastForTBPTT) {
             tbpttState = detached(result.finalState);
         }
@@ -198,7 +201,9 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
                 forward = moduleForward(lastInitialState, true, false);
             }
             INDArray dy = SequenceLayout.toModuleLayout(layerConf(), epsilon, dataType, module.outputSize(), "epsilon");
-            INDArray dx = SequenceLayout.fromModuleLayout(layerConf(), module.backward(params, forward, dy, gradientViews));
+            ModuleForward cached = forward;
+            INDArray dModule = SingleThreadedBlas.call(() -> module.backward(params, cached, dy, gradientViews));
+            INDArray dx = SequenceLayout.fromModuleLayout(layerConf(), dModule);
             try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
                 placed = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dx.dataType(), dx.shape(), 'c');
             }

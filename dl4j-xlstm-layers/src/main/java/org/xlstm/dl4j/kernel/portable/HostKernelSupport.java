@@ -7,6 +7,7 @@ import org.bytedeco.openblas.global.openblas_nolapack;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.ops.HostArrays;
 import org.xlstm.dl4j.ops.HostGemmBatch;
+import org.xlstm.dl4j.ops.SingleThreadedBlas;
 
 /** What the host (CPU, float32) chunkwise forward and backward share. */
 final class HostKernelSupport {
@@ -96,28 +97,21 @@ final class HostKernelSupport {
     }
 
     /**
-     * Runs the recurrences [0, rows). Where OpenBLAS's batch call takes every product of the kernel (the
-     * smallest being {@code smallestProduct} = M N K), groups of {@link #GROUP_SIZE} run on the caller and
-     * OpenBLAS's threads share each batch. Otherwise the recurrences are spread over Java threads, one at a
-     * time per thread with its state in cache, each product single-threaded.
+     * Runs the recurrences [0, rows), split over Java threads with OpenBLAS single-threaded. Each thread walks
+     * its share in groups: where OpenBLAS's batch call takes every product of the kernel (the smallest being
+     * {@code smallestProduct} = M N K), groups of up to {@link #GROUP_SIZE} recurrences whose products of a
+     * stage are one batch; otherwise one recurrence at a time, its state in cache.
      */
     static void forEachRecurrence(int rows, double smallestProduct, GroupFactory groups) {
-        if (HostGemmBatch.canBatch(smallestProduct)) {
-            int size = Math.min(rows, GROUP_SIZE);
-            try (RecurrenceGroup group = groups.open(size, true)) {
-                for (int first = 0; first < rows; first += size) {
-                    group.run(first, Math.min(rows, first + size));
+        boolean batched = HostGemmBatch.canBatch(smallestProduct);
+        SingleThreadedBlas.run(() -> HostArrays.forRows(rows, 1, (from, to) -> {
+            int size = batched ? Math.min(to - from, GROUP_SIZE) : 1;
+            try (RecurrenceGroup group = groups.open(size, batched)) {
+                for (int first = from; first < to; first += size) {
+                    group.run(first, Math.min(to, first + size));
                 }
             }
-        } else {
-            HostGemmBatch.forEachWithSingleThreadedBlas(rows, (from, to) -> {
-                try (RecurrenceGroup group = groups.open(1, false)) {
-                    for (int row = from; row < to; row++) {
-                        group.run(row, row + 1);
-                    }
-                }
-            });
-        }
+        }));
     }
 
     /**
