@@ -33,7 +33,7 @@ import com.sun.jna.Pointer;
  * library, so it shares the pool that ND4J and {@link HostGemm} wake. bytedeco's binding lacks the batch
  * function, so it is bound here with JNA. It is used only on the OpenBLAS core it was verified on and for
  * products past the small-matrix limit (see {@link #allAboveSmallMatrixLimit}); elsewhere callers spread
- * their work over Java threads ({@link #forEachWithSingleThreadedBlas}) with unbatched instances.
+ * their work over Java threads with unbatched instances, inside a {@link SingleThreadedBlas} scope.
  */
 public final class HostGemmBatch {
     private static final int RTLD_LAZY = 0x1;

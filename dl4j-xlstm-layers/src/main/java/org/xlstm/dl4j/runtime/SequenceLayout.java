@@ -8,6 +8,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
+import org.xlstm.dl4j.ops.HostTranspose;
 
 /**
  * Converts between DL4J's recurrent arrays ([B, F, T] for NCW, [B, T, F] for NWC) and the modules'
@@ -52,8 +53,7 @@ public final class SequenceLayout {
                     + Arrays.toString(array.shape()) + ")");
         }
         INDArray typed = array.dataType() == dataType ? array : array.castTo(dataType);
-        INDArray btf = format == RNNFormat.NCW ? typed.permute(0, 2, 1) : typed;
-        return btf.dup('c');
+        return format == RNNFormat.NCW ? HostTranspose.swapLastTwo(typed) : typed.dup('c');
     }
 
     /**
@@ -64,9 +64,19 @@ public final class SequenceLayout {
         return Double.isNaN(array.sumNumber().doubleValue()) && BooleanIndexing.or(array, Conditions.isNan());
     }
 
-    /** [B, T, F] from a module back to the layer's data format. */
-    public static INDArray fromModuleLayout(XlstmLayerConfig conf, INDArray btf) {
-        return conf.getDataFormat() == RNNFormat.NCW ? btf.permute(0, 2, 1).dup('c') : btf;
+    /** The shape of a module's [B, T, F] array in the layer's data format. */
+    public static long[] layerShape(XlstmLayerConfig conf, INDArray btf) {
+        return conf.getDataFormat() == RNNFormat.NCW ? new long[] {btf.size(0), btf.size(2), btf.size(1)}
+                : btf.shape();
+    }
+
+    /** Writes a module's [B, T, F] array into {@code target}, of {@link #layerShape}. */
+    public static void writeInLayerFormat(XlstmLayerConfig conf, INDArray btf, INDArray target) {
+        if (conf.getDataFormat() == RNNFormat.NCW) {
+            HostTranspose.swapLastTwoInto(btf, target);
+        } else {
+            target.assign(btf);
+        }
     }
 
     /** The feature mask as [B, T] in the layer's data type, or null when there is none. */

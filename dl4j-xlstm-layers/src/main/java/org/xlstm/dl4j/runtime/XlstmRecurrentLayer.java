@@ -11,7 +11,6 @@ import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.api.MaskState;
 import org.deeplearning4j.nn.api.layers.RecurrentLayer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
-import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.gradient.DefaultGradient;
 import org.deeplearning4j.nn.gradient.Gradient;
 import org.deeplearning4j.nn.layers.AbstractLayer;
@@ -24,7 +23,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
-import org.xlstm.dl4j.ops.SingleThreadedBlas;
 import org.xlstm.dl4j.runtime.step.StepForms;
 import org.xlstm.dl4j.runtime.step.StepRunner;
 
@@ -105,8 +103,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              MemoryWorkspace scratch = INFERENCE.enter()) {
             INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-            ModuleForward result = SingleThreadedBlas.call(
-                    () -> module.forward(params, x, moduleMask(x), previousState, false));
+            ModuleForward result = module.forward(params, x, moduleMask(x), previousState, false);
             previousState = detached(result.finalState);
             return escapeActivations(result.output, workspaceMgr);
         }
@@ -165,8 +162,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     private ModuleForward moduleForward(Map<String, INDArray> initialState, boolean forBackward,
                                         boolean storeLastForTBPTT) {
         INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-        ModuleForward result = SingleThreadedBlas.call(
-                () -> module.forward(params, x, moduleMask(x), initialState, forBackward));
+        ModuleForward result = module.forward(params, x, moduleMask(x), initialState, forBackward);
         if (storeLastForTBPTT) {
             tbpttState = detached(result.finalState);
         }
@@ -175,11 +171,18 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     /** The module output in the layer's format, copied out of the compute workspace the caller is in. */
     private INDArray escapeActivations(INDArray moduleOutput, LayerWorkspaceMgr workspaceMgr) {
-        // One copy: for NCW the permuted view is laid out in c order by the copy itself.
-        INDArray output = layerConf().getDataFormat() == RNNFormat.NCW ? moduleOutput.permute(0, 2, 1) : moduleOutput;
+        return inLayerFormat(ArrayType.ACTIVATIONS, moduleOutput, workspaceMgr);
+    }
+
+    /** One copy of a module's [B, T, F] array, in the layer's format, where DL4J keeps arrays of this type. */
+    private INDArray inLayerFormat(ArrayType type, INDArray moduleArray, LayerWorkspaceMgr workspaceMgr) {
+        INDArray target;
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            return workspaceMgr.dup(ArrayType.ACTIVATIONS, output, 'c');
+            target = workspaceMgr.createUninitialized(type, moduleArray.dataType(),
+                    SequenceLayout.layerShape(layerConf(), moduleArray), 'c');
         }
+        SequenceLayout.writeInLayerFormat(layerConf(), moduleArray, target);
+        return target;
     }
 
     private INDArray moduleMask(INDArray x) {
@@ -201,13 +204,8 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
                 forward = moduleForward(lastInitialState, true, false);
             }
             INDArray dy = SequenceLayout.toModuleLayout(layerConf(), epsilon, dataType, module.outputSize(), "epsilon");
-            ModuleForward cached = forward;
-            INDArray dModule = SingleThreadedBlas.call(() -> module.backward(params, cached, dy, gradientViews));
-            INDArray dx = SequenceLayout.fromModuleLayout(layerConf(), dModule);
-            try (MemoryWorkspace none = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-                placed = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dx.dataType(), dx.shape(), 'c');
-            }
-            placed.assign(dx);
+            INDArray dx = module.backward(params, forward, dy, gradientViews);
+            placed = inLayerFormat(ArrayType.ACTIVATION_GRAD, dx, workspaceMgr);
         }
         lastForward = null;
         lastForwardInput = null;

@@ -47,6 +47,33 @@ class HostGemmTest {
         }
     }
 
+    /**
+     * Inside a single-threaded-BLAS scope large products are split by rows of C over Java threads: every
+     * transpose, windows at column offsets, accumulation, an odd row count, float and double.
+     */
+    @Test
+    void splitProductsMatchNd4j() {
+        int m = 301;
+        int n = 150;
+        int k = 130;
+        for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+            for (boolean transposeA : new boolean[] {false, true}) {
+                for (boolean transposeB : new boolean[] {false, true}) {
+                    INDArray a = transposeA ? Nd4j.rand(type, k, m + 3) : Nd4j.rand(type, m, k + 3);
+                    INDArray b = transposeB ? Nd4j.rand(type, n, k) : Nd4j.rand(type, k, n);
+                    INDArray c = Nd4j.rand(type, m, n + 2);
+                    INDArray opA = transposeA ? a.get(columns(3, m + 3)).transpose() : a.get(columns(3, k + 3));
+                    INDArray opB = transposeB ? b.transpose() : b;
+                    INDArray expected = c.dup();
+                    expected.get(columns(2, n + 2)).addi(opA.mmul(opB));
+                    SingleThreadedBlas.run(() -> HostGemm.gemm(transposeA, transposeB, m, n, k,
+                            new HostGemm.Window(a, 3), new HostGemm.Window(b, 0), new HostGemm.Window(c, 2), true));
+                    assertClose(expected, c, type == DataType.FLOAT ? 1e-4 : 1e-12);
+                }
+            }
+        }
+    }
+
     private static INDArrayIndex[] columns(long from, long to) {
         return new INDArrayIndex[] {NDArrayIndex.all(), NDArrayIndex.interval(from, to)};
     }

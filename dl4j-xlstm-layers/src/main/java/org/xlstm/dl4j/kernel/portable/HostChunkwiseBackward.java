@@ -53,10 +53,7 @@ final class HostChunkwiseBackward {
         Gradients out = new Gradients(pointer(dQ, "dQ"), pointer(dK, "dK"), pointer(dV, "dV"), (int) (n * len),
                 r.hasInitialState ? Nd4j.createUninitialized(DataType.FLOAT, rows, dh, dh) : null, rows, dh);
 
-        // q k^T and the like, v dC^T and the like, [scores^T | e k] [dNum ; dC]
-        double l = len;
-        double smallestProduct = Math.min(l * l * dh, Math.min(l * dh * dh, l * dh * (len + dh)));
-        forEachRecurrence(rows, smallestProduct, (size, batched) -> new Group(in, out, seq, size, batched));
+        forEachRecurrence(rows, len, dh, (size, batched) -> new Group(in, out, seq, size, batched));
 
         MatrixMemoryState dInitial = null;
         if (out.dInitialC != null) {

@@ -46,11 +46,7 @@ final class HostChunkwiseForward {
         int rows = (int) seq.rows;
         Outputs out = new Outputs(seq, initial, keepResiduals);
         Gates gates = new Gates(seq);
-        // q k^T, [weights | q] [v ; C], k^T v
-        double l = seq.chunk;
-        double head = seq.headSize;
-        double smallestProduct = Math.min(l * l * head, Math.min(l * head * (l + head), head * head * l));
-        forEachRecurrence(rows, smallestProduct, (size, batched) -> new Group(seq, out, gates, size, batched));
+        forEachRecurrence(rows, seq.chunk, seq.headSize, (size, batched) -> new Group(seq, out, gates, size, batched));
         out.writeGates();
 
         long dh = seq.headSize;

@@ -97,21 +97,36 @@ final class HostKernelSupport {
     }
 
     /**
-     * Runs the recurrences [0, rows), split over Java threads with OpenBLAS single-threaded. Each thread walks
-     * its share in groups: where OpenBLAS's batch call takes every product of the kernel (the smallest being
-     * {@code smallestProduct} = M N K), groups of up to {@link #GROUP_SIZE} recurrences whose products of a
-     * stage are one batch; otherwise one recurrence at a time, its state in cache.
+     * Whether OpenBLAS's batch call takes every product of the chunkwise forms at this chunk length and head
+     * size: the smallest, q k^T or a state product, has M N K = L DH min(L, DH).
      */
-    static void forEachRecurrence(int rows, double smallestProduct, GroupFactory groups) {
-        boolean batched = HostGemmBatch.canBatch(smallestProduct);
-        SingleThreadedBlas.run(() -> HostArrays.forRows(rows, 1, (from, to) -> {
-            int size = batched ? Math.min(to - from, GROUP_SIZE) : 1;
-            try (RecurrenceGroup group = groups.open(size, batched)) {
-                for (int first = from; first < to; first += size) {
-                    group.run(first, Math.min(to, first + size));
+    static boolean batches(int chunk, long headSize) {
+        return HostGemmBatch.canBatch((double) chunk * headSize * Math.min(chunk, headSize));
+    }
+
+    /**
+     * Runs the recurrences [0, rows). Where OpenBLAS's batch call takes every product ({@link #batches}),
+     * groups of {@link #GROUP_SIZE} run on the caller and OpenBLAS's threads share each batch. Otherwise the
+     * recurrences are spread over Java threads, one at a time per thread with its state in cache, each
+     * product single-threaded.
+     */
+    static void forEachRecurrence(int rows, int chunk, long headSize, GroupFactory groups) {
+        if (batches(chunk, headSize)) {
+            int size = Math.min(rows, GROUP_SIZE);
+            try (RecurrenceGroup group = groups.open(size, true)) {
+                for (int first = 0; first < rows; first += size) {
+                    group.run(first, Math.min(rows, first + size));
                 }
             }
-        }));
+        } else {
+            SingleThreadedBlas.run(() -> HostArrays.forRows(rows, 1, (from, to) -> {
+                try (RecurrenceGroup group = groups.open(1, false)) {
+                    for (int row = from; row < to; row++) {
+                        group.run(row, row + 1);
+                    }
+                }
+            }));
+        }
     }
 
     /**

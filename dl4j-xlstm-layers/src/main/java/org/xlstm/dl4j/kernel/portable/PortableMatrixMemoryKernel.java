@@ -6,6 +6,7 @@ import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
 import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.kernel.MatrixMemoryStep;
+import org.xlstm.dl4j.ops.HostBlas;
 
 /**
  * The matrix-memory kernel in plain ND4J operations: runs on any backend. DOUBLE and FLOAT are computed
@@ -47,6 +48,11 @@ public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
                             ? "an inference forward, which keeps no residuals" : "residuals of another kernel"));
         }
         return ChunkwiseMatrixMemoryBackward.run((ChunkwiseResiduals) forward.residuals, dh);
+    }
+
+    @Override
+    public boolean runsOnJavaThreads(long steps, long headSize, int chunkSize) {
+        return HostBlas.available() && !HostKernelSupport.batches((int) Math.min(chunkSize, steps), headSize);
     }
 
     @Override
