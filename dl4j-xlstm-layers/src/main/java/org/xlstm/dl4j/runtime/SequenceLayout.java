@@ -8,7 +8,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.BooleanIndexing;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
-import org.xlstm.dl4j.ops.HostTranspose;
 
 /**
  * Converts between DL4J's recurrent arrays ([B, F, T] for NCW, [B, T, F] for NWC) and the modules'
@@ -53,7 +52,8 @@ public final class SequenceLayout {
                     + Arrays.toString(array.shape()) + ")");
         }
         INDArray typed = array.dataType() == dataType ? array : array.castTo(dataType);
-        return format == RNNFormat.NCW ? HostTranspose.swapLastTwo(typed) : typed.dup('c');
+        INDArray btf = format == RNNFormat.NCW ? typed.permute(0, 2, 1) : typed;
+        return btf.dup('c');
     }
 
     /**
@@ -72,11 +72,7 @@ public final class SequenceLayout {
 
     /** Writes a module's [B, T, F] array into {@code target}, of {@link #layerShape}. */
     public static void writeInLayerFormat(XlstmLayerConfig conf, INDArray btf, INDArray target) {
-        if (conf.getDataFormat() == RNNFormat.NCW) {
-            HostTranspose.swapLastTwoInto(btf, target);
-        } else {
-            target.assign(btf);
-        }
+        target.assign(conf.getDataFormat() == RNNFormat.NCW ? btf.permute(0, 2, 1) : btf);
     }
 
     /** The feature mask as [B, T] in the layer's data type, or null when there is none. */
