@@ -438,6 +438,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
                         + " RSS: start %s MB, peak %s MB, end %s MB%n", mb(offStart), mb(offPeak), mb(offEnd), mb(rssStart),
                 mb(rssPeak), mb(rssEnd));
         putRatio("stream_ms_per_token", median);
+        putRatio("stream_p99_ms_per_token", p99);
     }
 
     private void writePlot(Plan p) throws IOException {
