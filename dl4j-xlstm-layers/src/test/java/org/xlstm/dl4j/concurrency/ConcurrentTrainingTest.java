@@ -6,13 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -32,8 +37,8 @@ import org.xlstm.dl4j.kernel.KernelRegistry;
 /**
  * Training in several threads at once changes nothing: two xLSTM networks trained concurrently end with
  * parameters bit-identical to the same networks trained one after the other, and so does a DL4J LSTM
- * trained in a third thread at the same time. This holds only if no pass changes process-wide state
- * (OpenBLAS's thread count, ND4J settings) that another thread's pass observes. Runs on the CPU backend,
+ * trained in a third thread at the same time; and OpenBLAS's process-wide thread count, as a fourth thread
+ * sees it throughout, never changes. Runs on the CPU backend,
  * float32, at sizes where its chunkwise kernel spreads recurrences over Java threads.
  */
 class ConcurrentTrainingTest {
@@ -54,7 +59,17 @@ class ConcurrentTrainingTest {
 
         List<MultiLayerNetwork> nets = List.of(xlstm(1), xlstm(2), lstm(3));
         ExecutorService pool = Executors.newFixedThreadPool(nets.size());
+        int blasThreads = Nd4j.factory().blas().getMaxThreads();
+        Set<Integer> blasThreadsSeen = ConcurrentHashMap.newKeySet();
+        AtomicBoolean training = new AtomicBoolean(true);
+        Thread observer = new Thread(() -> {
+            while (training.get()) {
+                blasThreadsSeen.add(Nd4j.factory().blas().getMaxThreads());
+                LockSupport.parkNanos(200_000);
+            }
+        });
         try {
+            observer.start();
             CountDownLatch start = new CountDownLatch(1);
             List<Future<float[]>> results = new ArrayList<>();
             for (MultiLayerNetwork net : nets) {
@@ -68,8 +83,11 @@ class ConcurrentTrainingTest {
             assertArrayEquals(second, results.get(1).get(10, TimeUnit.MINUTES), "second xLSTM network");
             assertArrayEquals(lstm, results.get(2).get(10, TimeUnit.MINUTES), "DL4J LSTM");
         } finally {
+            training.set(false);
+            observer.join();
             pool.shutdownNow();
         }
+        assertEquals(Set.of(blasThreads), blasThreadsSeen, "OpenBLAS's thread count as other threads see it");
     }
 
     /** Fits {@code ITERATIONS} steps and returns the parameters. */
@@ -85,9 +103,10 @@ class ConcurrentTrainingTest {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
                 .seed(seed).dataType(DataType.FLOAT).updater(new Adam(3e-3)).weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new MLSTMLayer.Builder().nIn(FEATURES).nOut(32).numHeads(4).chunkSize(32).build())
-                .layer(new SLSTMBlock.Builder().nIn(32).numHeads(4).build())
-                .layer(output(32))
+                .layer(new MLSTMLayer.Builder().nOut(32).numHeads(4).chunkSize(32).build())
+                .layer(new SLSTMBlock.Builder().size(32).numHeads(4).build())
+                .layer(output())
+                .setInputType(InputType.recurrent(FEATURES))
                 .build());
         net.init();
         return net;
@@ -97,16 +116,17 @@ class ConcurrentTrainingTest {
         MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder()
                 .seed(seed).dataType(DataType.FLOAT).updater(new Adam(3e-3)).weightInit(WeightInit.XAVIER)
                 .list()
-                .layer(new LSTM.Builder().nIn(FEATURES).nOut(32).activation(Activation.TANH).build())
-                .layer(output(32))
+                .layer(new LSTM.Builder().nOut(32).activation(Activation.TANH).build())
+                .layer(output())
+                .setInputType(InputType.recurrent(FEATURES))
                 .build());
         net.init();
         return net;
     }
 
-    private static RnnOutputLayer output(int nIn) {
+    private static RnnOutputLayer output() {
         return new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).activation(Activation.IDENTITY)
-                .nIn(nIn).nOut(1).build();
+                .nOut(1).build();
     }
 
     /** A noisy sum of the features, one value per step. */

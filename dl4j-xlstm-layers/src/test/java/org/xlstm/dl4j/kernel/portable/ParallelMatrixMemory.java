@@ -6,7 +6,7 @@ import org.nd4j.linalg.ops.transforms.Transforms;
 
 /**
  * The O(T^2) parallel form of the mLSTM cell from a zero state, as in the reference implementation's
- * parallel form: a test reference and a short-sequence form. No mask, no state in or out.
+ * parallel form: a test oracle for the chunkwise and recurrent forms. No mask, no state in or out.
  *
  * <p>Its stabilizer is m_t = max_s log D_ts, which lacks the zero initial state's term, so it agrees with
  * the recurrent and chunkwise forms only up to the normalizer floor exp(-m) (~1e-7 in float64).
