@@ -12,7 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * double (four independent accumulators, so the adds pipeline), dW over rows in double partial sums: at
  * least as precise as ND4J's float reductions.
  */
-final class HostGroupNorm {
+public final class HostGroupNorm {
     private static final String OP = "GroupNorm";
     /** Elements per parallel task: below this, forking costs more than it saves. */
     private static final int MIN_ELEMENTS_PER_TASK = 1 << 15;
@@ -102,8 +102,11 @@ final class HostGroupNorm {
         }
     }
 
-    /** Normalises the group [start, end) of {@code row} in place (biased variance); returns its 1 / std. */
-    static float normalize(float[] row, int start, int end, double eps) {
+    /**
+     * Normalises the group [start, end) of {@code row} in place (biased variance); returns its 1 / std. The
+     * one row normalisation of the CPU backend: the sequence ops and the step forms both call it.
+     */
+    public static float normalize(float[] row, int start, int end, double eps) {
         int size = end - start;
         double mean = sum(row, start, end) / size;
         float rstd = (float) (1.0 / Math.sqrt(centeredSquares(row, start, end, mean) / size + eps));

@@ -1,5 +1,7 @@
 package org.xlstm.dl4j.backend.cpu.step;
 
+import org.xlstm.dl4j.backend.cpu.HostGroupNorm;
+
 /**
  * The element-wise math of the step form on heap float arrays, with the formulas and evaluation order of
  * the general path's ND4J ops ({@code GroupNorm}, {@code Activations}, {@code GateLogs}), so the two agree
@@ -13,26 +15,17 @@ final class StepMath {
 
     /**
      * GroupNorm without bias over {@code groups} equal groups of x[xOff, xOff+size): (x - mean) / sqrt(var + eps)
-     * times (1 + w), biased variance. LayerNorm is one group.
+     * times (1 + w), biased variance, into y (which must not overlap x). LayerNorm is one group. The
+     * normalisation is {@link HostGroupNorm#normalize}, the sequence path's.
      */
     static void groupNorm(float[] x, int xOff, float[] w, int groups, int size, double eps, float[] y, int yOff) {
+        System.arraycopy(x, xOff, y, yOff, size);
         int group = size / groups;
-        for (int g = 0; g < groups; g++) {
-            int from = g * group;
-            double sum = 0;
-            for (int j = from; j < from + group; j++) {
-                sum += x[xOff + j];
-            }
-            double mean = sum / group;
-            double squares = 0;
-            for (int j = from; j < from + group; j++) {
-                double centered = x[xOff + j] - mean;
-                squares += centered * centered;
-            }
-            double rstd = 1.0 / Math.sqrt(squares / group + eps);
-            for (int j = from; j < from + group; j++) {
-                y[yOff + j] = (float) ((x[xOff + j] - mean) * rstd * (1.0 + w[j]));
-            }
+        for (int start = 0; start < size; start += group) {
+            HostGroupNorm.normalize(y, yOff + start, yOff + start + group, eps);
+        }
+        for (int j = 0; j < size; j++) {
+            y[yOff + j] *= 1f + w[j];
         }
     }
 
