@@ -8,10 +8,15 @@ import org.xlstm.dl4j.kernel.MatrixMemoryKernelProvider;
 
 /**
  * Offers {@link CudaMatrixMemoryKernel} when ND4J runs on its CUDA backend and a CUDA driver and device are
- * present. Registered in META-INF/services; the layers module picks it up through ServiceLoader unless the
- * system property {@code xlstm.kernel.portable=true} forces the portable kernel.
+ * present. Registered in META-INF/services; the layers module picks it up through ServiceLoader when the
+ * system property {@code xlstm.backend} is {@code auto} (the default) or {@code cuda}.
  */
 public final class CudaMatrixMemoryKernelProvider implements MatrixMemoryKernelProvider {
+
+    @Override
+    public String backendName() {
+        return "cuda";
+    }
 
     @Override
     public String unavailableReason() {

@@ -7,6 +7,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Erf;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /** Element-wise activations used by xLSTM. Every method returns a new array and leaves its inputs alone. */
 public final class Activations {
@@ -26,8 +27,9 @@ public final class Activations {
     /** {@code x * sigmoid(x)}. */
     public static INDArray silu(INDArray x) {
         requireNonNull(OP, "x", x);
-        if (HostArrays.usable(x)) {
-            return HostPointwise.silu(x);
+        INDArray fused = KernelRegistry.fusedOps().silu(x);
+        if (fused != null) {
+            return fused;
         }
         return sigmoid(x).muli(x);
     }
@@ -35,8 +37,9 @@ public final class Activations {
     /** {@code dy * s * (1 + x (1 - s))} with s = sigmoid(x). */
     public static INDArray siluBackward(INDArray x, INDArray dy) {
         checkBackward(x, dy);
-        if (HostArrays.usable(x, dy)) {
-            return HostPointwise.siluBackward(x, dy);
+        INDArray fused = KernelRegistry.fusedOps().siluBackward(x, dy);
+        if (fused != null) {
+            return fused;
         }
         INDArray s = sigmoid(x);
         return s.rsub(1.0).muli(x).addi(1.0).muli(s).muli(dy);

@@ -9,6 +9,7 @@ import static org.xlstm.dl4j.ops.OpSupport.requireVector;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * Block-diagonal linear map (the official {@code LinearHeadwiseExpand}): the features are split into nb
@@ -27,13 +28,8 @@ public final class BlockDiagonalLinear {
     public static INDArray forward(INDArray x, INDArray w, INDArray b) {
         check(x, w, b);
         long nb = w.size(0);
-        INDArray y;
-        if (HostSmallBlockDiagonal.applies(w, x)) {
-            y = HostSmallBlockDiagonal.forward(x, w);
-        } else if (onHost(x)) {
-            y = Nd4j.createUninitialized(x.dataType(), x.size(0), nb * w.size(1));
-            HostBlockDiagonal.forward(x, w, y);
-        } else {
+        INDArray y = KernelRegistry.fusedOps().blockDiagonal(x, w);
+        if (y == null) {
             INDArray xb = blocksFirst(x, nb, w.size(2));
             INDArray yb = Nd4j.createUninitialized(x.dataType(), nb, x.size(0), w.size(1));
             BatchedMatmul.into(xb, w, yb, false, true);
@@ -57,13 +53,9 @@ public final class BlockDiagonalLinear {
             requireVector(OP, "dB", dB, nb * bout);
             assignGradient(dB, dy.sum(0));
         }
-        if (HostSmallBlockDiagonal.applies(w, x, dy)) {
-            return HostSmallBlockDiagonal.backward(x, w, dy, dW);
-        }
-        if (onHost(x) && HostBlas.addressable(dy)) {
-            INDArray dx = Nd4j.createUninitialized(x.dataType(), x.size(0), x.size(1));
-            HostBlockDiagonal.backward(x, w, dy, dW, dx);
-            return dx;
+        INDArray fused = KernelRegistry.fusedOps().blockDiagonalBackward(x, w, dy, dW);
+        if (fused != null) {
+            return fused;
         }
         INDArray xb = blocksFirst(x, nb, w.size(2));
         INDArray dyb = blocksFirst(dy, nb, bout);
@@ -75,15 +67,6 @@ public final class BlockDiagonalLinear {
         INDArray dxb = Nd4j.createUninitialized(x.dataType(), nb, x.size(0), w.size(2));
         BatchedMatmul.into(dyb, w, dxb, false, false);
         return blocksLast(dxb);
-    }
-
-    /**
-     * Whether the host path applies: on ND4J's CPU backend it runs OpenBLAS on column groups of x in place,
-     * where the general path permutes x and y into block-major copies (strided copies of runs of bin
-     * elements, which cost more than all the arithmetic for small blocks).
-     */
-    private static boolean onHost(INDArray x) {
-        return HostBlas.available() && HostBlas.addressable(x) && x.size(0) > 0;
     }
 
     /** [N, nb*s] -> contiguous [nb, N, s], so one batched matmul covers all blocks. */

@@ -13,6 +13,7 @@ import static org.xlstm.dl4j.ops.OpSupport.requireVector;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * Causal depthwise 1-D convolution over time with kernel size K:
@@ -32,8 +33,9 @@ public final class CausalDepthwiseConv {
     /** Returns y [B, T, C]. */
     public static INDArray forward(INDArray x, INDArray w, INDArray b, INDArray history) {
         check(x, w, b, history);
-        if (onHost(x, w, b, history)) {
-            return HostCausalConv.forward(x, w, b, history);
+        INDArray fused = KernelRegistry.fusedOps().causalConv(x, w, b, history);
+        if (fused != null) {
+            return fused;
         }
         int k = (int) w.size(0);
         long t = x.size(1);
@@ -62,8 +64,9 @@ public final class CausalDepthwiseConv {
         if (dB != null) {
             requireVector(OP, "dB", dB, x.size(2));
         }
-        if (onHost(x, w, history, dy)) {
-            return HostCausalConv.backward(x, w, history, dy, dW, dB);
+        INDArray fused = KernelRegistry.fusedOps().causalConvBackward(x, w, history, dy, dW, dB);
+        if (fused != null) {
+            return fused;
         }
         int k = (int) w.size(0);
         long t = x.size(1);
@@ -142,15 +145,6 @@ public final class CausalDepthwiseConv {
             }
         }
         return plain;
-    }
-
-    /**
-     * Whether the fused loops of {@link HostCausalConv} apply: dense c-order float32 arrays on the CPU
-     * backend. Everything else (nd4j-cuda, other types, strided views) takes the broadcast passes, as does an
-     * empty x, whose buffer has no memory to point at.
-     */
-    private static boolean onHost(INDArray x, INDArray... others) {
-        return x.length() > 0 && HostArrays.usable(x) && HostArrays.usable(others);
     }
 
     private static INDArray extend(INDArray x, INDArray history, int k) {

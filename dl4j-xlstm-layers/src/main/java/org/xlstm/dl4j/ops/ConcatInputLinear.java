@@ -10,6 +10,7 @@ import static org.xlstm.dl4j.ops.OpSupport.requireVector;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * Several {@link Linear} maps of one input that is the column concatenation of separate arrays,
@@ -17,10 +18,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * head. The maps are skinny (a few outputs over thousands of inputs), so each is a full pass over the
  * input for little arithmetic.
  *
- * <p>On the CPU backend the concatenation is never formed: the weights are stacked side by side into one
- * small [sum in, sum out] matrix and every input contributes one product over its row block, accumulated
- * in place, so the inputs are read once for all maps. Elsewhere (other backends, arrays BLAS cannot
- * address) it concatenates and runs {@link Linear} per map.
+ * <p>A backend may avoid forming the concatenation ({@link FusedOps#concatInputLinear}: the CPU backend
+ * stacks the weights and accumulates one product per input). Otherwise it concatenates and runs
+ * {@link Linear} per map.
  */
 public final class ConcatInputLinear {
 
@@ -41,32 +41,18 @@ public final class ConcatInputLinear {
                 requireSameType(OP, "biases[" + j + "]", biases[j], inputs[0]);
             }
         }
-        INDArray[] outputs = new INDArray[weights.length];
-        if (!onHost(inputs)) {
+        INDArray[] outputs = KernelRegistry.fusedOps().concatInputLinear(inputs, weights);
+        if (outputs == null) {
             INDArray x = Nd4j.concat(1, inputs);
+            outputs = new INDArray[weights.length];
             for (int j = 0; j < weights.length; j++) {
-                outputs[j] = Linear.forward(x, weights[j], biases[j]);
+                outputs[j] = Linear.forward(x, weights[j], null);
             }
-            return outputs;
         }
-        INDArray stacked = stackColumns(weights, inputs[0]);
-        int rows = (int) inputs[0].size(0);
-        INDArray all = Nd4j.createUninitialized(inputs[0].dataType(), rows, stacked.size(1));
-        long firstRow = 0;
-        for (int i = 0; i < inputs.length; i++) {
-            int width = (int) inputs[i].size(1);
-            HostGemm.gemm(false, false, rows, (int) stacked.size(1), width, new HostGemm.Window(inputs[i], 0),
-                    new HostGemm.Window(rowBlock(stacked, firstRow, width), 0), new HostGemm.Window(all, 0), i > 0);
-            firstRow += width;
-        }
-        long firstColumn = 0;
         for (int j = 0; j < weights.length; j++) {
-            long width = weights[j].size(1);
-            outputs[j] = all.get(NDArrayIndex.all(), NDArrayIndex.interval(firstColumn, firstColumn + width)).dup('c');
             if (biases[j] != null) {
                 outputs[j].addiRowVector(biases[j]);
             }
-            firstColumn += width;
         }
         return outputs;
     }
@@ -85,82 +71,25 @@ public final class ConcatInputLinear {
         for (int i = 0; i < inputs.length; i++) {
             requireShape(OP, "dInputs[" + i + "]", dInputs[i], inputs[i].shape());
         }
-        if (!onHost(inputs) || !onHost(dInputs)) {
-            INDArray x = Nd4j.concat(1, inputs);
-            INDArray dx = Linear.backward(x, weights[0], dOutputs[0], dWeights[0], dBiases[0]);
-            for (int j = 1; j < weights.length; j++) {
-                dx.addi(Linear.backward(x, weights[j], dOutputs[j], dWeights[j], dBiases[j]));
-            }
-            long firstColumn = 0;
-            for (INDArray dInput : dInputs) {
-                long width = dInput.size(1);
-                dInput.addi(dx.get(NDArrayIndex.all(), NDArrayIndex.interval(firstColumn, firstColumn + width)));
-                firstColumn += width;
-            }
-            return;
-        }
-        INDArray stacked = stackColumns(weights, inputs[0]);
-        INDArray dAll = Nd4j.concat(1, dOutputs).dup('c');
-        INDArray dStacked = Nd4j.createUninitialized(stacked.dataType(), stacked.shape());
-        int rows = (int) inputs[0].size(0);
-        int outputs = (int) stacked.size(1);
-        long firstRow = 0;
-        for (int i = 0; i < inputs.length; i++) {
-            int width = (int) inputs[i].size(1);
-            HostGemm.Window input = new HostGemm.Window(inputs[i], 0);
-            HostGemm.Window dOut = new HostGemm.Window(dAll, 0);
-            HostGemm.gemm(false, true, rows, width, outputs, dOut,
-                    new HostGemm.Window(rowBlock(stacked, firstRow, width), 0), new HostGemm.Window(dInputs[i], 0),
-                    true);
-            HostGemm.gemm(true, false, width, outputs, rows, input, dOut,
-                    new HostGemm.Window(rowBlock(dStacked, firstRow, width), 0));
-            firstRow += width;
-        }
-        long firstColumn = 0;
         for (int j = 0; j < weights.length; j++) {
-            long width = weights[j].size(1);
-            assignGradient(dWeights[j],
-                    dStacked.get(NDArrayIndex.all(), NDArrayIndex.interval(firstColumn, firstColumn + width)));
             if (dBiases[j] != null) {
                 assignGradient(dBiases[j], dOutputs[j].sum(0));
             }
+        }
+        if (KernelRegistry.fusedOps().concatInputLinearBackward(inputs, weights, dOutputs, dWeights, dInputs)) {
+            return;
+        }
+        INDArray x = Nd4j.concat(1, inputs);
+        INDArray dx = Linear.backward(x, weights[0], dOutputs[0], dWeights[0], null);
+        for (int j = 1; j < weights.length; j++) {
+            dx.addi(Linear.backward(x, weights[j], dOutputs[j], dWeights[j], null));
+        }
+        long firstColumn = 0;
+        for (INDArray dInput : dInputs) {
+            long width = dInput.size(1);
+            dInput.addi(dx.get(NDArrayIndex.all(), NDArrayIndex.interval(firstColumn, firstColumn + width)));
             firstColumn += width;
         }
-    }
-
-    /**
-     * [w_1 w_2 ...] as one dense c-order matrix: small, and the weights are often views of DL4J's flat
-     * parameter vector in either order.
-     */
-    private static INDArray stackColumns(INDArray[] weights, INDArray like) {
-        long outputs = 0;
-        for (INDArray w : weights) {
-            outputs += w.size(1);
-        }
-        INDArray stacked = Nd4j.createUninitialized(like.dataType(), new long[] {weights[0].size(0), outputs}, 'c');
-        long firstColumn = 0;
-        for (INDArray w : weights) {
-            stacked.get(NDArrayIndex.all(), NDArrayIndex.interval(firstColumn, firstColumn + w.size(1))).assign(w);
-            firstColumn += w.size(1);
-        }
-        return stacked;
-    }
-
-    /** Rows [first, first + count) of a dense c-order matrix: a view whose rows are contiguous. */
-    private static INDArray rowBlock(INDArray matrix, long first, long count) {
-        return matrix.get(NDArrayIndex.interval(first, first + count), NDArrayIndex.all());
-    }
-
-    private static boolean onHost(INDArray[] arrays) {
-        if (!HostBlas.available() || arrays[0].size(0) == 0) {
-            return false;
-        }
-        for (INDArray a : arrays) {
-            if (!HostBlas.addressable(a) || a.dataType() != arrays[0].dataType()) {
-                return false;
-            }
-        }
-        return true;
     }
 
     private static void check(INDArray[] inputs, INDArray[] weights) {

@@ -10,14 +10,15 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Broadcast;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * Group normalisation without bias, as xLSTM uses it: x [N, G*S] is normalised over each group of S
  * consecutive features with the biased variance, then scaled by {@code 1 + w} (w [1, G*S], stored around
  * 0). LayerNorm is the case G = 1.
  *
- * <p>Dense c-order float32 arrays on ND4J's CPU backend take {@link HostGroupNorm}'s fused row loop; the
- * ND4J ops below serve everything else (other types, f-order or strided views, nd4j-cuda).
+ * <p>The active backend's {@link FusedOps} may take the arrays (the CPU backend's fused row loop for dense
+ * float32); the ND4J ops below serve everything else.
  */
 public final class GroupNorm {
 
@@ -29,8 +30,9 @@ public final class GroupNorm {
     /** Returns y [N, G*S]. */
     public static INDArray forward(INDArray x, INDArray w, int groups, double eps) {
         check(x, w, groups);
-        if (HostArrays.usable(x, w)) {
-            return HostGroupNorm.forward(x, w, groups, eps);
+        INDArray fused = KernelRegistry.fusedOps().groupNorm(x, w, groups, eps);
+        if (fused != null) {
+            return fused;
         }
         Normalized n = normalize(x, groups, eps);
         return n.xhat.reshape('c', x.size(0), x.size(1)).muliRowVector(scale(w));
@@ -42,8 +44,9 @@ public final class GroupNorm {
         requireShape(OP, "dy", dy, x.shape());
         requireVector(OP, "dW", dW, x.size(1));
         requireSameType(OP, "dy", dy, x);
-        if (HostArrays.usable(x, w, dy)) {
-            return HostGroupNorm.backward(x, w, groups, eps, dy, dW);
+        INDArray fused = KernelRegistry.fusedOps().groupNormBackward(x, w, groups, eps, dy, dW);
+        if (fused != null) {
+            return fused;
         }
         long n = x.size(0);
         long f = x.size(1);
@@ -86,7 +89,7 @@ public final class GroupNorm {
         return w.reshape(1, w.length()).add(1.0);
     }
 
-    static void check(INDArray x, INDArray w, int groups) {
+    public static void check(INDArray x, INDArray w, int groups) {
         requireRank(OP, "x", x, 2);
         if (groups < 1 || x.size(1) % groups != 0) {
             throw new IllegalArgumentException(OP + ": features x.size(1) = " + x.size(1)

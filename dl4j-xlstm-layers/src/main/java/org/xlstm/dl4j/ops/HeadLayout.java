@@ -1,102 +1,32 @@
 package org.xlstm.dl4j.ops;
 
-import org.bytedeco.javacpp.FloatPointer;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * Between the token-major rows of the projections, [B*T, NH*DH], and the head-major layout of the
- * matrix-memory kernels, [B, NH, T, DH].
- *
- * <p>On ND4J's CPU backend, for dense float32 arrays, the copy goes through heap tiles of {@link #TILE_STEPS}
- * time steps: the tile's rows are one contiguous range on the token-major side and each head's share of
- * them one contiguous range on the head-major side, so a tile moves in 1 + NH native copies. ND4J's
- * permuted copy takes several times longer on this machine.
+ * matrix-memory kernels, [B, NH, T, DH]: ND4J's permuted copy, or the active backend's {@link FusedOps}.
  */
 public final class HeadLayout {
-    /** Time steps per tile: a few hundred KB at 1024 features. */
-    private static final int TILE_STEPS = 32;
 
     private HeadLayout() {
     }
 
     /** [B*T, NH*DH] to a new c-order [B, NH, T, DH]. */
     public static INDArray toHeads(INDArray rows, long batch, long steps, long heads, long headSize) {
-        if (!HostArrays.usable(rows) || rows.length() == 0) {
-            return rows.reshape(batch, steps, heads, headSize).permute(0, 2, 1, 3).dup('c');
+        INDArray fused = KernelRegistry.fusedOps().toHeads(rows, batch, steps, heads, headSize);
+        if (fused != null) {
+            return fused;
         }
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch, heads, steps, headSize);
-        new Tiles(batch, steps, heads, headSize).copy(HostArrays.pointer(rows, "rows"),
-                HostArrays.pointer(out, "heads"), true);
-        return out;
+        return rows.reshape(batch, steps, heads, headSize).permute(0, 2, 1, 3).dup('c');
     }
 
     /** [B, NH, T, DH] in any layout to a new c-order [B*T, NH*DH]. */
     public static INDArray fromHeads(INDArray heads) {
-        long batch = heads.size(0);
-        long count = heads.size(1);
-        long steps = heads.size(2);
-        long headSize = heads.size(3);
-        if (!HostArrays.usable(heads) || heads.length() == 0) {
-            return heads.permute(0, 2, 1, 3).dup('c').reshape(batch * steps, count * headSize);
+        INDArray fused = KernelRegistry.fusedOps().fromHeads(heads);
+        if (fused != null) {
+            return fused;
         }
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT, batch * steps, count * headSize);
-        new Tiles(batch, steps, count, headSize).copy(HostArrays.pointer(out, "rows"),
-                HostArrays.pointer(heads, "heads"), false);
-        return out;
-    }
-
-    /** The tiles of both layouts: tile i covers batch row i / tilesPerRow and its (i % tilesPerRow)-th steps. */
-    private static final class Tiles {
-        final int batch;
-        final int steps;
-        final int heads;
-        final int headSize;
-        final int width;
-        final int tilesPerRow;
-
-        Tiles(long batch, long steps, long heads, long headSize) {
-            this.batch = Math.toIntExact(batch);
-            this.steps = Math.toIntExact(steps);
-            this.heads = Math.toIntExact(heads);
-            this.headSize = Math.toIntExact(headSize);
-            this.width = Math.toIntExact(heads * headSize);
-            this.tilesPerRow = (this.steps + TILE_STEPS - 1) / TILE_STEPS;
-        }
-
-        /** Copies token-major {@code rows} to head-major {@code headMajor}, or back. */
-        void copy(FloatPointer rows, FloatPointer headMajor, boolean toHeads) {
-            HostArrays.forRows(batch * tilesPerRow, 1, (from, to) -> {
-                float[] tile = new float[TILE_STEPS * width];
-                float[] part = new float[TILE_STEPS * headSize];
-                for (int i = from; i < to; i++) {
-                    int b = i / tilesPerRow;
-                    int first = (i % tilesPerRow) * TILE_STEPS;
-                    int count = Math.min(TILE_STEPS, steps - first);
-                    long rowsAt = ((long) b * steps + first) * width;
-                    if (toHeads) {
-                        HostArrays.read(rows, rowsAt, tile, 0, count * width);
-                    }
-                    for (int h = 0; h < heads; h++) {
-                        long headAt = (((long) b * heads + h) * steps + first) * headSize;
-                        if (toHeads) {
-                            for (int r = 0; r < count; r++) {
-                                System.arraycopy(tile, r * width + h * headSize, part, r * headSize, headSize);
-                            }
-                            HostArrays.write(part, 0, count * headSize, headMajor, headAt);
-                        } else {
-                            HostArrays.read(headMajor, headAt, part, 0, count * headSize);
-                            for (int r = 0; r < count; r++) {
-                                System.arraycopy(part, r * headSize, tile, r * width + h * headSize, headSize);
-                            }
-                        }
-                    }
-                    if (!toHeads) {
-                        HostArrays.write(tile, 0, count * width, rows, rowsAt);
-                    }
-                }
-            });
-        }
+        return heads.permute(0, 2, 1, 3).dup('c').reshape(heads.size(0) * heads.size(2), heads.size(1) * heads.size(3));
     }
 }

@@ -10,8 +10,8 @@ import static org.xlstm.dl4j.ops.OpSupport.requireVector;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /** Dense affine map {@code y = x w + b}: x [N, in], w [in, out], b [1, out] or null. */
 public final class Linear {
@@ -34,8 +34,8 @@ public final class Linear {
 
     /**
      * The two column halves of {@link #forward} as separate dense arrays [N, out/2]: the up-projections
-     * whose halves feed different branches. On the CPU backend each half is its own product on a column
-     * window of w, so the halves are not copied out of one [N, out] result.
+     * whose halves feed different branches. A backend may compute each half as its own product on a column
+     * window of w ({@link FusedOps#linearHalves}), so the halves are not copied out of one [N, out] result.
      */
     public static INDArray[] forwardHalves(INDArray x, INDArray w, INDArray b) {
         check(x, w, b);
@@ -43,21 +43,16 @@ public final class Linear {
             throw new IllegalArgumentException(OP + ": w.size(1) = " + w.size(1) + " expected to be even (two halves)");
         }
         long half = w.size(1) / 2;
-        INDArray[] halves = new INDArray[2];
-        boolean onHost = onHost(x, w);
-        INDArray both = onHost ? null : forward(x, w, b);
-        INDArray bias = b == null ? null : b.reshape(1, b.length()).dup('c');
-        for (int i = 0; i < 2; i++) {
-            INDArrayIndex columns = NDArrayIndex.interval(i * half, (i + 1) * half);
-            if (onHost) {
-                halves[i] = Nd4j.createUninitialized(x.dataType(), x.size(0), half);
-                HostGemm.gemm(false, false, (int) x.size(0), (int) half, (int) x.size(1), new HostGemm.Window(x, 0),
-                        new HostGemm.Window(w, i * half), new HostGemm.Window(halves[i], 0));
-                if (bias != null) {
-                    halves[i].addiRowVector(bias.get(NDArrayIndex.all(), columns));
-                }
-            } else {
-                halves[i] = both.get(NDArrayIndex.all(), columns).dup('c');
+        INDArray[] halves = KernelRegistry.fusedOps().linearHalves(x, w);
+        if (halves == null) {
+            INDArray both = forward(x, w, b);
+            return new INDArray[] {both.get(NDArrayIndex.all(), NDArrayIndex.interval(0, half)).dup('c'),
+                    both.get(NDArrayIndex.all(), NDArrayIndex.interval(half, 2 * half)).dup('c')};
+        }
+        if (b != null) {
+            INDArray bias = b.reshape(1, b.length());
+            for (int i = 0; i < 2; i++) {
+                halves[i].addiRowVector(bias.get(NDArrayIndex.all(), NDArrayIndex.interval(i * half, (i + 1) * half)));
             }
         }
         return halves;
@@ -69,10 +64,7 @@ public final class Linear {
         requireShape(OP, "dy", dy, x.size(0), w.size(1));
         requireShape(OP, "dW", dW, w.shape());
         requireSameType(OP, "dy", dy, x);
-        if (onHost(x, dy) && HostBlas.addressable(dW) && dW.dataType() == x.dataType()) {
-            HostGemm.gemm(true, false, (int) w.size(0), (int) w.size(1), (int) x.size(0), new HostGemm.Window(x, 0),
-                    new HostGemm.Window(dy, 0), new HostGemm.Window(dW, 0));
-        } else {
+        if (!KernelRegistry.fusedOps().product(true, false, x, dy, dW)) {
             gemmInto(x, dy, dW, true, false);
         }
         if (dB != null) {
@@ -84,21 +76,11 @@ public final class Linear {
         return dx;
     }
 
-    /** {@code out = op(a) op(b)} into a new c-order {@code out}: a host GEMM where it applies, else ND4J's. */
+    /** {@code out = op(a) op(b)} into a new c-order {@code out}: the backend's product where it takes it, else ND4J's. */
     private static void product(boolean transposeA, boolean transposeB, INDArray a, INDArray b, INDArray out) {
-        if (onHost(a, b)) {
-            int k = (int) (transposeA ? a.size(0) : a.size(1));
-            HostGemm.gemm(transposeA, transposeB, (int) out.size(0), (int) out.size(1), k, new HostGemm.Window(a, 0),
-                    new HostGemm.Window(b, 0), new HostGemm.Window(out, 0));
-        } else {
+        if (!KernelRegistry.fusedOps().product(transposeA, transposeB, a, b, out)) {
             Nd4j.gemm(a, b, out, transposeA, transposeB, 1.0, 0.0);
         }
-    }
-
-    /** Whether the product can run as a host GEMM on windows of the arrays in place (CPU backend). */
-    private static boolean onHost(INDArray a, INDArray b) {
-        return HostBlas.available() && a.size(0) > 0 && b.size(0) > 0 && HostBlas.addressable(a)
-                && HostBlas.addressable(b) && a.dataType() == b.dataType();
     }
 
     private static void check(INDArray x, INDArray w, INDArray b) {

@@ -6,6 +6,7 @@ import static org.xlstm.dl4j.ops.OpSupport.requireShape;
 import static org.xlstm.dl4j.ops.OpSupport.requireVector;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * The output of the mLSTM layer before its down-projection,
@@ -13,10 +14,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * skip of the conv branch x, gated by SiLU of the up-projection's second half z. h, x, z and y are
  * [N, G*S]; w (stored around 0, scaling by 1 + w) and skip are [1, G*S].
  *
- * <p>Dense c-order float32 arrays on ND4J's CPU backend take {@link HostNormSkipGate}'s fused row loop, one
- * pass over the rows instead of a {@link GroupNorm}, a SiLU and three element-wise passes, and a backward
- * that recomputes the normalised h and SiLU(z) within its one pass instead of caching them. Everything
- * else composes {@link GroupNorm} and {@link Activations}.
+ * <p>The active backend's {@link FusedOps} may take the arrays (the CPU backend: one pass over the rows
+ * instead of a {@link GroupNorm}, a SiLU and three element-wise passes). Everything else composes
+ * {@link GroupNorm} and {@link Activations}.
  */
 public final class NormSkipGate {
 
@@ -31,7 +31,7 @@ public final class NormSkipGate {
         public final INDArray dx;
         public final INDArray dz;
 
-        Gradients(INDArray dh, INDArray dx, INDArray dz) {
+        public Gradients(INDArray dh, INDArray dx, INDArray dz) {
             this.dh = dh;
             this.dx = dx;
             this.dz = dz;
@@ -42,8 +42,9 @@ public final class NormSkipGate {
     public static INDArray forward(INDArray h, INDArray x, INDArray z, INDArray w, INDArray skip, int groups,
                                    double eps) {
         check(h, x, z, w, skip, groups);
-        if (HostArrays.usable(h, x, z, w, skip)) {
-            return HostNormSkipGate.forward(h, x, z, w, skip, groups, eps);
+        INDArray fused = KernelRegistry.fusedOps().normSkipGate(h, x, z, w, skip, groups, eps);
+        if (fused != null) {
+            return fused;
         }
         return skipped(h, x, w, skip, groups, eps).muli(Activations.silu(z));
     }
@@ -56,8 +57,10 @@ public final class NormSkipGate {
         requireSameType(OP, "dy", dy, h);
         requireVector(OP, "dW", dW, h.size(1));
         requireVector(OP, "dSkip", dSkip, h.size(1));
-        if (HostArrays.usable(h, x, z, w, skip, dy)) {
-            return HostNormSkipGate.backward(h, x, z, w, skip, groups, eps, dy, dW, dSkip);
+        Gradients fused = KernelRegistry.fusedOps().normSkipGateBackward(h, x, z, w, skip, groups, eps, dy, dW,
+                dSkip);
+        if (fused != null) {
+            return fused;
         }
         INDArray dSkipped = dy.mul(Activations.silu(z));
         INDArray dz = Activations.siluBackward(z, dy.mul(skipped(h, x, w, skip, groups, eps)));

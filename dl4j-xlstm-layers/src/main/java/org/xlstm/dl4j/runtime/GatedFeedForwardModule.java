@@ -11,8 +11,8 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.Linear;
-import org.xlstm.dl4j.runtime.step.StepForms;
-import org.xlstm.dl4j.runtime.step.TokenStep;
+import org.xlstm.dl4j.backend.cpu.step.StepForms;
+import org.xlstm.dl4j.backend.cpu.step.TokenStep;
 
 /** The gated feed-forward of the sLSTM block: {@code W_down(act(g) * u)} with {@code [g, u] = W_up x}. Stateless. */
 public final class GatedFeedForwardModule implements SequenceModule {

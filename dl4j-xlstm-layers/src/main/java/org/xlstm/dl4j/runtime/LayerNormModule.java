@@ -9,8 +9,8 @@ import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.ops.GroupNorm;
-import org.xlstm.dl4j.runtime.step.StepForms;
-import org.xlstm.dl4j.runtime.step.TokenStep;
+import org.xlstm.dl4j.backend.cpu.step.StepForms;
+import org.xlstm.dl4j.backend.cpu.step.TokenStep;
 
 /** xLSTM's LayerNorm over the features of each step: scale (1 + w), no bias. Stateless. */
 public final class LayerNormModule implements SequenceModule {

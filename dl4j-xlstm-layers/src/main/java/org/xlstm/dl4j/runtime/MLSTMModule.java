@@ -22,9 +22,8 @@ import org.xlstm.dl4j.ops.ConcatInputLinear;
 import org.xlstm.dl4j.ops.HeadLayout;
 import org.xlstm.dl4j.ops.Linear;
 import org.xlstm.dl4j.ops.NormSkipGate;
-import org.xlstm.dl4j.ops.SingleThreadedBlas;
-import org.xlstm.dl4j.runtime.step.StepForms;
-import org.xlstm.dl4j.runtime.step.TokenStep;
+import org.xlstm.dl4j.backend.cpu.step.StepForms;
+import org.xlstm.dl4j.backend.cpu.step.TokenStep;
 
 /**
  * The mLSTM layer of xLSTM (pre up-projection): up-projection to [x_m, z], causal conv + SiLU on x_m,
@@ -109,14 +108,6 @@ public final class MLSTMModule implements SequenceModule {
     @Override
     public ModuleForward forward(Map<String, INDArray> params, INDArray x, INDArray mask, Map<String, INDArray> state,
                                  boolean forBackward) {
-        if (cellRunsOnJavaThreads(x.size(1))) {
-            return SingleThreadedBlas.call(() -> forwardPass(params, x, mask, state, forBackward));
-        }
-        return forwardPass(params, x, mask, state, forBackward);
-    }
-
-    private ModuleForward forwardPass(Map<String, INDArray> params, INDArray x, INDArray mask,
-                                      Map<String, INDArray> state, boolean forBackward) {
         long b = x.size(0);
         long t = x.size(1);
         long d = shape.inner;
@@ -182,23 +173,6 @@ public final class MLSTMModule implements SequenceModule {
     @Override
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> grads) {
-        if (cellRunsOnJavaThreads(dy.size(1))) {
-            return SingleThreadedBlas.call(() -> backwardPass(params, forward, dy, grads));
-        }
-        return backwardPass(params, forward, dy, grads);
-    }
-
-    /**
-     * Where the cell's kernel spreads its work over Java threads, the whole pass keeps OpenBLAS
-     * single-threaded, projections included (split over Java threads by {@code HostGemm}): OpenBLAS's workers
-     * then sleep instead of spinning next to the kernel and the fused element-wise loops.
-     */
-    private boolean cellRunsOnJavaThreads(long steps) {
-        return KernelRegistry.matrixMemory().runsOnJavaThreads(steps, shape.headSize(), shape.chunkSize);
-    }
-
-    private INDArray backwardPass(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
-                                  Map<String, INDArray> grads) {
         Cache c = (Cache) forward.cache;
         long b = dy.size(0);
         long t = dy.size(1);

@@ -20,8 +20,8 @@ import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
 import org.xlstm.dl4j.ops.GroupNorm;
 import org.xlstm.dl4j.ops.Linear;
-import org.xlstm.dl4j.runtime.step.StepForms;
-import org.xlstm.dl4j.runtime.step.TokenStep;
+import org.xlstm.dl4j.backend.cpu.step.StepForms;
+import org.xlstm.dl4j.backend.cpu.step.TokenStep;
 
 /**
  * The sLSTM layer of xLSTM: optional causal conv + SiLU feeding the input and forget gates, the z and o

@@ -7,7 +7,7 @@ import java.util.Optional;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.xlstm.dl4j.runtime.step.TokenStep;
+import org.xlstm.dl4j.backend.cpu.step.TokenStep;
 
 /**
  * A piece of an xLSTM layer (a cell layer, a feed-forward, a residual wrapper) with its own hand-written

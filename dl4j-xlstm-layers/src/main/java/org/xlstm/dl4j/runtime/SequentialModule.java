@@ -9,8 +9,8 @@ import java.util.Optional;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.xlstm.dl4j.runtime.step.StepForms;
-import org.xlstm.dl4j.runtime.step.TokenStep;
+import org.xlstm.dl4j.backend.cpu.step.StepForms;
+import org.xlstm.dl4j.backend.cpu.step.TokenStep;
 
 /** Modules applied one after another; their parameter and state names must not collide. */
 public final class SequentialModule implements SequenceModule {

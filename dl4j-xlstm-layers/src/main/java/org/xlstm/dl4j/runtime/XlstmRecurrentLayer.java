@@ -23,8 +23,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.regularization.Regularization;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
-import org.xlstm.dl4j.runtime.step.StepForms;
-import org.xlstm.dl4j.runtime.step.StepRunner;
+import org.xlstm.dl4j.backend.cpu.step.StepRunner;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * The DL4J runtime shared by every xLSTM layer: parameter and gradient views, the recurrent contract
@@ -38,8 +38,8 @@ import org.xlstm.dl4j.runtime.step.StepRunner;
  * recurrent state leave them, copied into the workspaces DL4J expects them in (or detached).
  *
  * <p>rnnTimeStep with one unmasked float32 time step on the CPU backend takes the module's step form
- * ({@link org.xlstm.dl4j.runtime.step.TokenStep}), which computes the same numbers without the per-op
- * overhead of the sequence code; the system property {@value StepForms#PROPERTY}{@code =false} turns it off.
+ * ({@link org.xlstm.dl4j.backend.cpu.step.TokenStep}), which computes the same numbers without the per-op
+ * overhead of the sequence code; {@code xlstm.backend=reference} runs it through the sequence path.
  */
 public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> implements RecurrentLayer {
 
@@ -111,7 +111,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     /** The step form when it applies to this layer now (see class comment), else null. */
     private StepRunner stepRunner() {
-        if (dataType != DataType.FLOAT || !StepForms.enabled()) {
+        if (dataType != DataType.FLOAT || !KernelRegistry.runsStepForms()) {
             return null;
         }
         if (!stepRunnerResolved) {

@@ -1,5 +1,7 @@
 package org.xlstm.dl4j.conformance;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,30 +13,42 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.imports.SafetensorsFile;
+import org.xlstm.dl4j.kernel.BackendSwitch;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 import org.xlstm.dl4j.model.OfficialModelRunner;
 
 /**
  * The official block stacks (mLSTM only, sLSTM only, mixed) rebuilt from their configs, loaded with the
  * official weights (both sLSTM checkpoint layouts), against the official outputs, step-by-step outputs,
- * input gradients and parameter gradients of d(sum(output * R)).
+ * input gradients and parameter gradients of d(sum(output * R)), on the CPU backend and on the reference
+ * path ({@code xlstm.backend=reference}: plain ND4J, no host code), each selected by the switch.
  */
 class BlockStackConformanceTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> list = new ArrayList<>();
-        for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
-            list.add(Arguments.of("mlstm_only", "weights.safetensors", type));
-            list.add(Arguments.of("slstm_only", "weights.safetensors", type));
-            list.add(Arguments.of("slstm_only", "weights_cuda_layout.safetensors", type));
-            list.add(Arguments.of("mixed_3_1", "weights.safetensors", type));
-            list.add(Arguments.of("mixed_3_1", "weights_cuda_layout.safetensors", type));
+        for (String backend : new String[] {"cpu", KernelRegistry.REFERENCE}) {
+            for (DataType type : new DataType[] {DataType.DOUBLE, DataType.FLOAT}) {
+                list.add(Arguments.of(backend, "mlstm_only", "weights.safetensors", type));
+                list.add(Arguments.of(backend, "slstm_only", "weights.safetensors", type));
+                list.add(Arguments.of(backend, "slstm_only", "weights_cuda_layout.safetensors", type));
+                list.add(Arguments.of(backend, "mixed_3_1", "weights.safetensors", type));
+                list.add(Arguments.of(backend, "mixed_3_1", "weights_cuda_layout.safetensors", type));
+            }
         }
         return list.stream();
     }
 
-    @ParameterizedTest(name = "{0} {1} {2}")
+    @ParameterizedTest(name = "{0}: {1} {2} {3}")
     @MethodSource("cases")
-    void matchesOfficialImplementation(String caseName, String weightsFile, DataType type) {
+    void matchesOfficialImplementation(String backend, String caseName, String weightsFile, DataType type) {
+        BackendSwitch.on(backend, () -> {
+            assertEquals(backend, KernelRegistry.activeBackend());
+            check(caseName, weightsFile, type);
+        });
+    }
+
+    private static void check(String caseName, String weightsFile, DataType type) {
         ConformanceCase c = new ConformanceCase(caseName);
         OfficialModelRunner runner = c.stackRunner(type, weightsFile);
         INDArray input = c.npy("input.npy");

@@ -10,6 +10,7 @@ import static org.xlstm.dl4j.ops.OpTestSupport.randn;
 import java.util.function.DoubleUnaryOperator;
 import java.util.function.UnaryOperator;
 
+import org.xlstm.dl4j.backend.cpu.HostArrays;
 import org.apache.commons.math3.special.Erf;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

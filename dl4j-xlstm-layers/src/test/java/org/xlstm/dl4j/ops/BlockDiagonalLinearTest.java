@@ -9,6 +9,8 @@ import static org.xlstm.dl4j.ops.OpTestSupport.randn;
 
 import java.util.Arrays;
 
+import org.xlstm.dl4j.backend.cpu.HostSmallBlockDiagonal;
+import org.xlstm.dl4j.backend.cpu.HostBlas;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

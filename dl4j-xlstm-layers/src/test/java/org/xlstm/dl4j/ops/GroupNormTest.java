@@ -8,6 +8,7 @@ import static org.xlstm.dl4j.ops.OpTestSupport.assertClose;
 import static org.xlstm.dl4j.ops.OpTestSupport.assertGradient;
 import static org.xlstm.dl4j.ops.OpTestSupport.randn;
 
+import org.xlstm.dl4j.backend.cpu.HostArrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -10,6 +10,7 @@ import static org.xlstm.dl4j.ops.OpTestSupport.randn;
 
 import java.util.function.Supplier;
 
+import org.xlstm.dl4j.backend.cpu.HostArrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;

@@ -10,7 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /** Random inputs, loop-reference comparison and central finite differences for the op tests. */
-final class OpTestSupport {
+public final class OpTestSupport {
 
     /** Central-difference step: truncation ~h^2, rounding ~1e-16/h, both far below the 1e-6 bar. */
     private static final double H = 1e-5;
@@ -24,7 +24,7 @@ final class OpTestSupport {
         return Nd4j.randn(DataType.DOUBLE, shape);
     }
 
-    static void assertClose(INDArray expected, INDArray actual, double tol) {
+    public static void assertClose(INDArray expected, INDArray actual, double tol) {
         assertArrayEquals(expected.shape(), actual.shape(), "shape");
         double scale = Math.max(1.0, expected.castTo(DataType.DOUBLE).amaxNumber().doubleValue());
         double err = expected.castTo(DataType.DOUBLE).sub(actual.castTo(DataType.DOUBLE)).amaxNumber().doubleValue();

@@ -36,13 +36,14 @@ import org.xlstm.dl4j.conf.XlstmLayerNorm;
 import org.xlstm.dl4j.imports.XlstmStackConfig;
 import org.xlstm.dl4j.model.XlstmStack;
 import org.xlstm.dl4j.runtime.GatedFeedForwardModule;
-import org.xlstm.dl4j.runtime.step.StepForms;
+import org.xlstm.dl4j.kernel.BackendSwitch;
+import org.xlstm.dl4j.kernel.KernelRegistry;
 
 /**
  * The rnnTimeStep step form (float32, one step, CPU) gives the general sequence path's numbers: outputs and
  * states over 30 steps, mixed with multi-step calls, from a state the general path produced or a user set,
- * and with parameters changed by training or setParams. The general path is forced with the system
- * property {@value StepForms#PROPERTY}=false.
+ * and with parameters changed by training or setParams. The general path is the reference backend's
+ * ({@code xlstm.backend=reference}).
  */
 class StepFormTest {
     private static final int E = 16;
@@ -96,12 +97,7 @@ class StepFormTest {
     }
 
     private static <T> T general(Supplier<T> call) {
-        System.setProperty(StepForms.PROPERTY, "false");
-        try {
-            return call.get();
-        } finally {
-            System.clearProperty(StepForms.PROPERTY);
-        }
+        return BackendSwitch.on(KernelRegistry.REFERENCE, call);
     }
 
     private static INDArray window(INDArray x, int from, int length) {
@@ -279,7 +275,8 @@ class StepFormTest {
     /** Guards against a silently disabled step form: its rounding differs from the general path's. */
     @Test
     void theStepFormRunsOnTheCpuBackend() {
-        assertTrue(StepForms.enabled());
+        assertEquals("cpu", KernelRegistry.activeBackend());
+        assertTrue(KernelRegistry.runsStepForms());
         MultiLayerNetwork fast = network(mixedStack());
         MultiLayerNetwork reference = fast.clone();
         INDArray step = Nd4j.randn(DataType.FLOAT, 1, E, 1);

@@ -204,6 +204,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         utilisation(p, sgemm);
         linearity(p, mlstm, models.get(4));
         stream(p);
+        putRatio("lstm_concurrent_slowdown", ConcurrentSlowdown.measure(p.harness, p.e, p.ratioT, p.ratioBatch));
 
         if (!smoke || plotGiven()) {
             writePlot(p);

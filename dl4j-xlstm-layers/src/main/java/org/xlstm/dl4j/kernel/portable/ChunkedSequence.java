@@ -18,38 +18,38 @@ import org.nd4j.linalg.indexing.INDArrayIndex;
  * <p>Padding steps are masked steps (log forget 0, log input -inf), so they leave the state unchanged and
  * their outputs are cut off.
  */
-final class ChunkedSequence {
-    final DataType inputType;
-    final DataType computeType;
-    final long batch;
-    final long heads;
-    final long length;
-    final long headSize;
-    final int chunk;
-    final long chunks;
+public final class ChunkedSequence {
+    public final DataType inputType;
+    public final DataType computeType;
+    public final long batch;
+    public final long heads;
+    public final long length;
+    public final long headSize;
+    public final int chunk;
+    public final long chunks;
     /** B * NH: the number of independent recurrences. */
-    final long rows;
+    public final long rows;
 
     /** [N, L, DH] with N = B * NH * NC; keys already scaled by 1/sqrt(DH). */
-    final INDArray q;
-    final INDArray kScaled;
-    final INDArray v;
+    public final INDArray q;
+    public final INDArray kScaled;
+    public final INDArray v;
     /** [N, L]: d logsigmoid(f) / df, 0 at masked steps. */
-    final INDArray forgetSlope;
+    public final INDArray forgetSlope;
     /** [N, L]: b_j, the in-chunk cumulative sum of log forget gates up to and including step j. */
-    final INDArray logDecay;
+    public final INDArray logDecay;
     /** [N, L]: a_s = log input gate - b_s (-inf at masked steps). */
-    final INDArray logSource;
+    public final INDArray logSource;
     /** [N]: b at the chunk's last step. */
-    final INDArray chunkDecay;
+    public final INDArray chunkDecay;
     /** [N, L]: b_L + a_s, the log weight of step s in the chunk-end state before stabilising. */
-    final INDArray endLogWeight;
+    public final INDArray endLogWeight;
     /** [B, Tp] 0/1 in the compute type, 0 on padding. */
     private final INDArray paddedMask;
     /** Whether any step is masked or padded, i.e. whether paddedMask holds a 0. */
     private final boolean hasMaskedSteps;
 
-    ChunkedSequence(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate, INDArray mask,
+    public ChunkedSequence(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate, INDArray mask,
                     int chunkSize) {
         if (chunkSize < 1) {
             throw new IllegalArgumentException("chunkSize: must be at least 1, got " + chunkSize);
@@ -88,12 +88,12 @@ final class ChunkedSequence {
         this.endLogWeight = logSource.add(chunkDecay.reshape(n, 1));
     }
 
-    long chunkRows() {
+    public long chunkRows() {
         return rows * chunks;
     }
 
     /** [N, L, L]: log D_js = b_j + a_s for s <= j, -inf above the diagonal. */
-    INDArray logDecayMatrix() {
+    public INDArray logDecayMatrix() {
         long n = chunkRows();
         INDArray d = logDecay.reshape(n, chunk, 1).add(logSource.reshape(n, 1, chunk));
         return d.addi(GateLogs.causalLogMask(computeType, chunk).reshape(1, chunk, chunk));
@@ -104,7 +104,7 @@ final class ChunkedSequence {
      * or a cast this is a view of a plain c-order input and one copy of anything else; the result must be
      * treated as read-only.
      */
-    INDArray toChunks(INDArray x) {
+    public INDArray toChunks(INDArray x) {
         long[] shape = new long[x.rank() - 1];
         shape[0] = chunkRows();
         shape[1] = chunk;
@@ -119,7 +119,7 @@ final class ChunkedSequence {
     }
 
     /** dL/dh [B, NH, T, DH] to [N, L, DH] with masked steps zeroed: their outputs are constant zeros. */
-    INDArray upstreamToChunks(INDArray dh) {
+    public INDArray upstreamToChunks(INDArray dh) {
         if (!hasMaskedSteps) {
             return toChunks(dh);
         }
@@ -131,7 +131,7 @@ final class ChunkedSequence {
      * [N, L, DH] back to [B, NH, T, DH] in the input type; masked steps zeroed when asked. May be a view of
      * {@code x}.
      */
-    INDArray sequenceFromChunks(INDArray x, boolean zeroMasked) {
+    public INDArray sequenceFromChunks(INDArray x, boolean zeroMasked) {
         INDArray full = x.reshape(batch, heads, chunks * chunk, headSize);
         if (!hasMaskedSteps) {
             return full.castTo(inputType);
@@ -143,7 +143,7 @@ final class ChunkedSequence {
     }
 
     /** [N, L] back to [B, NH, T] in the input type. */
-    INDArray gateFromChunks(INDArray x) {
+    public INDArray gateFromChunks(INDArray x) {
         INDArray out = x.reshape(batch, heads, chunks * chunk).get(all(), all(), interval(0, length)).dup('c');
         return out.castTo(inputType);
     }

@@ -9,7 +9,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
-import org.xlstm.dl4j.ops.HostBlas;
 
 /**
  * Backward of {@link ChunkwiseMatrixMemoryForward}. Every stabilizer m is held constant: the forward
@@ -19,16 +18,13 @@ import org.xlstm.dl4j.ops.HostBlas;
  * <p>All in-chunk terms for all chunks are batched; the gradient flowing into each chunk's starting
  * state is accumulated by one reverse scan over chunks, after which the chunk-end terms are batched too.
  */
-final class ChunkwiseMatrixMemoryBackward {
+public final class ChunkwiseMatrixMemoryBackward {
     private ChunkwiseMatrixMemoryBackward() {
     }
 
-    static MatrixMemoryGradients run(ChunkwiseResiduals r, INDArray upstream) {
+    public static MatrixMemoryGradients run(ChunkwiseResiduals r, INDArray upstream) {
         ChunkedSequence seq = r.sequence;
         MatrixMemoryArguments.checkUpstream(upstream, new long[] {seq.batch, seq.heads, seq.length, seq.headSize});
-        if (HostBlas.available() && HostChunkwiseBackward.applies(r)) {
-            return HostChunkwiseBackward.run(r, upstream);
-        }
         DataType type = seq.computeType;
         long n = seq.chunkRows();
         int len = seq.chunk;

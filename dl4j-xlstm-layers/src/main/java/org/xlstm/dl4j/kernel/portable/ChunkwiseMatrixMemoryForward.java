@@ -9,7 +9,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 import org.xlstm.dl4j.kernel.MatrixMemoryForward;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
-import org.xlstm.dl4j.ops.HostBlas;
 
 /**
  * Chunkwise mLSTM forward. Within a chunk the parallel form plus the carried state's contribution, all
@@ -18,12 +17,12 @@ import org.xlstm.dl4j.ops.HostBlas;
  * <p>The stabilizer of step j is m_j = max(b_j + m0, max_s log D_js), the same value the recurrent step
  * computes, so chunk size changes only rounding.
  */
-final class ChunkwiseMatrixMemoryForward {
+public final class ChunkwiseMatrixMemoryForward {
     /**
      * Stands in for the log weight of a chunk with no real step (-inf): its contribution, scaled by
      * exp(floor - m), vanishes, and -inf - (-inf) is never formed.
      */
-    static final double LOG_FLOOR = -1e30;
+    public static final double LOG_FLOOR = -1e30;
 
     private ChunkwiseMatrixMemoryForward() {
     }
@@ -32,10 +31,11 @@ final class ChunkwiseMatrixMemoryForward {
     static MatrixMemoryForward run(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                                    INDArray mask, MatrixMemoryState initial, int chunkSize,
                                    boolean keepResiduals) {
-        ChunkedSequence seq = new ChunkedSequence(q, k, v, igate, fgate, mask, chunkSize);
-        if (HostBlas.available() && HostChunkwiseForward.applies(seq)) {
-            return HostChunkwiseForward.run(seq, initial, keepResiduals);
-        }
+        return run(new ChunkedSequence(q, k, v, igate, fgate, mask, chunkSize), initial, keepResiduals);
+    }
+
+    /** The forward of a sequence already cut into chunks. */
+    public static MatrixMemoryForward run(ChunkedSequence seq, MatrixMemoryState initial, boolean keepResiduals) {
         DataType type = seq.computeType;
         long n = seq.chunkRows();
         int len = seq.chunk;

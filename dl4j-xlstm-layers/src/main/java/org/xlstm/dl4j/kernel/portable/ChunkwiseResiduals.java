@@ -7,25 +7,25 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * boundary lets the backward treat chunks independently apart from one reverse scan; the L x L decay
  * matrices are recomputed instead of stored.
  */
-final class ChunkwiseResiduals {
-    final ChunkedSequence sequence;
+public final class ChunkwiseResiduals {
+    public final ChunkedSequence sequence;
     /** [N, L]: the stabilizer m_j of every step. */
-    final INDArray stabilizer;
+    public final INDArray stabilizer;
     /** [N, L]: w_j = exp(b_j + m0 - m_j), the weight of the carried state in step j's output. */
-    final INDArray stateWeight;
+    public final INDArray stateWeight;
     /** [N, L]: the normalizer den_j before the floor. */
-    final INDArray denominator;
+    public final INDArray denominator;
     /** [N, L, DH]: outputs in the compute type, masked steps not yet zeroed. */
-    final INDArray h;
+    public final INDArray h;
     /** [N, DH, DH], [N, DH], [N]: the state entering each chunk. */
-    final INDArray chunkC;
-    final INDArray chunkN;
-    final INDArray chunkM;
+    public final INDArray chunkC;
+    public final INDArray chunkN;
+    public final INDArray chunkM;
     /** [N]: the stabilizer of the state leaving each chunk. */
-    final INDArray endM;
-    final boolean hasInitialState;
+    public final INDArray endM;
+    public final boolean hasInitialState;
 
-    ChunkwiseResiduals(ChunkedSequence sequence, INDArray stabilizer, INDArray stateWeight, INDArray denominator,
+    public ChunkwiseResiduals(ChunkedSequence sequence, INDArray stabilizer, INDArray stateWeight, INDArray denominator,
                        INDArray h, INDArray chunkC, INDArray chunkN, INDArray chunkM, INDArray endM,
                        boolean hasInitialState) {
         this.sequence = sequence;

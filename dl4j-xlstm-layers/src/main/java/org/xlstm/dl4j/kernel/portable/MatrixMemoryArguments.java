@@ -7,12 +7,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 
 /** Argument checks shared by the sequence, parallel and step forms; failures name the argument. */
-final class MatrixMemoryArguments {
+public final class MatrixMemoryArguments {
     private MatrixMemoryArguments() {
     }
 
     /** Checks q, k, v [B, NH, T, DH], gates [B, NH, T], mask [B, T] or null, and the optional state. */
-    static void checkSequence(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+    public static void checkSequence(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                               INDArray mask, MatrixMemoryState state) {
         requireRank("q", q, 4, "[B, NH, T, DH]");
         long[] s = q.shape();
@@ -33,7 +33,7 @@ final class MatrixMemoryArguments {
     }
 
     /** Checks q, k, v [B, NH, DH], gates [B, NH], mask [B] or null, and the optional state. */
-    static void checkStep(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
+    public static void checkStep(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                           INDArray mask, MatrixMemoryState state) {
         requireRank("q", q, 3, "[B, NH, DH]");
         long[] s = q.shape();
@@ -50,7 +50,7 @@ final class MatrixMemoryArguments {
     }
 
     /** Checks dh against the shape of the forward output. */
-    static void checkUpstream(INDArray dh, long[] expectedShape) {
+    public static void checkUpstream(INDArray dh, long[] expectedShape) {
         if (dh == null) {
             throw new IllegalArgumentException("dh: must not be null, expected shape "
                     + Arrays.toString(expectedShape));

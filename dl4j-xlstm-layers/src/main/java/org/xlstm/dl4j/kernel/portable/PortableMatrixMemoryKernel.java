@@ -6,13 +6,11 @@ import org.xlstm.dl4j.kernel.MatrixMemoryGradients;
 import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
 import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.kernel.MatrixMemoryStep;
-import org.xlstm.dl4j.ops.HostBlas;
 
 /**
- * The matrix-memory kernel in plain ND4J operations: runs on any backend. DOUBLE and FLOAT are computed
- * in their own type, HALF and BFLOAT16 in FLOAT with results cast back. On ND4J's CPU backend float32
- * sequences take the per-recurrence host versions of the chunkwise forward and backward
- * ({@link HostChunkwiseForward}, {@link HostChunkwiseBackward}).
+ * The reference matrix-memory kernel, in plain ND4J operations: runs on any ND4J backend. DOUBLE and FLOAT
+ * are computed in their own type, HALF and BFLOAT16 in FLOAT with results cast back. Backends with faster
+ * forms (the CPU backend's host loops, CUDA) fall back to it for what they do not take.
  */
 public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
     public static final PortableMatrixMemoryKernel INSTANCE = new PortableMatrixMemoryKernel();
@@ -22,7 +20,7 @@ public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
 
     @Override
     public String name() {
-        return "portable";
+        return "reference";
     }
 
     @Override
@@ -48,11 +46,6 @@ public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
                             ? "an inference forward, which keeps no residuals" : "residuals of another kernel"));
         }
         return ChunkwiseMatrixMemoryBackward.run((ChunkwiseResiduals) forward.residuals, dh);
-    }
-
-    @Override
-    public boolean runsOnJavaThreads(long steps, long headSize, int chunkSize) {
-        return HostBlas.available() && !HostKernelSupport.batches((int) Math.min(chunkSize, steps), headSize);
     }
 
     @Override

@@ -15,12 +15,12 @@ import org.xlstm.dl4j.kernel.MatrixMemoryState;
 import org.xlstm.dl4j.kernel.MatrixMemoryStep;
 
 /** Inputs of one mLSTM sequence call and the helpers the tests share. */
-final class MlstmInputs {
-    final INDArray q;
-    final INDArray k;
-    final INDArray v;
-    final INDArray igate;
-    final INDArray fgate;
+public final class MlstmInputs {
+    public final INDArray q;
+    public final INDArray k;
+    public final INDArray v;
+    public final INDArray igate;
+    public final INDArray fgate;
 
     MlstmInputs(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate) {
         this.q = q;
@@ -31,7 +31,7 @@ final class MlstmInputs {
     }
 
     /** Gaussian q, k, v; input gates N(0, 1); forget gates N(2, 1.5) (mostly remembering, some forgetting). */
-    static MlstmInputs random(long seed, int batch, int heads, int length, int headSize) {
+    public static MlstmInputs random(long seed, int batch, int heads, int length, int headSize) {
         Nd4j.getRandom().setSeed(seed);
         return new MlstmInputs(
                 Nd4j.randn(DataType.DOUBLE, batch, heads, length, headSize),
@@ -42,13 +42,13 @@ final class MlstmInputs {
     }
 
     /** A carried state with Gaussian C, n and m. */
-    static MatrixMemoryState randomState(long seed, int batch, int heads, int headSize) {
+    public static MatrixMemoryState randomState(long seed, int batch, int heads, int headSize) {
         Nd4j.getRandom().setSeed(seed);
         return new MatrixMemoryState(Nd4j.randn(DataType.DOUBLE, batch, heads, headSize, headSize),
                 Nd4j.randn(DataType.DOUBLE, batch, heads, headSize), Nd4j.randn(DataType.DOUBLE, batch, heads));
     }
 
-    MlstmInputs castTo(DataType type) {
+    public MlstmInputs castTo(DataType type) {
         return new MlstmInputs(q.castTo(type), k.castTo(type), v.castTo(type), igate.castTo(type), fgate.castTo(type));
     }
 
@@ -85,11 +85,11 @@ final class MlstmInputs {
         return new MatrixMemoryStep(Nd4j.concat(2, outputs.toArray(new INDArray[0])), state);
     }
 
-    static double maxAbs(INDArray a) {
+    public static double maxAbs(INDArray a) {
         return a.castTo(DataType.DOUBLE).amaxNumber().doubleValue();
     }
 
-    static double maxAbsDiff(INDArray a, INDArray b) {
+    public static double maxAbsDiff(INDArray a, INDArray b) {
         return maxAbs(a.castTo(DataType.DOUBLE).sub(b.castTo(DataType.DOUBLE)));
     }
 }

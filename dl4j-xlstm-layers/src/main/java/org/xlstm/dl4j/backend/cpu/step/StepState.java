@@ -1,0 +1,79 @@
+package org.xlstm.dl4j.backend.cpu.step;
+
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.backend.cpu.HostArrays;
+
+/**
+ * The recurrent state arrays the step form updates in place, under the same keys and shapes as the general
+ * path's state. Copy-on-write towards everyone else: only arrays this object created and has not handed
+ * out are written; state from the general path, from {@code rnnSetPreviousState}, or already returned by
+ * {@code rnnGetPreviousState} is copied first, so nobody ever sees a state array change.
+ */
+public final class StepState {
+    private final Map<String, INDArray> owned = new LinkedHashMap<>();
+    private final Map<String, FloatPointer> pointers = new HashMap<>();
+    private boolean shared;
+
+    /**
+     * Makes the entries of {@code shapes} private and current, starting from {@code current} (the layer's
+     * state, null for none); absent entries start at zero. Returns false, changing nothing, when an entry
+     * has another shape: the general path then reports the mismatch.
+     */
+    boolean adopt(Map<String, INDArray> current, Map<String, long[]> shapes) {
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            INDArray given = current == null ? null : current.get(e.getKey());
+            if (given != null && !Arrays.equals(given.shape(), e.getValue())) {
+                return false;
+            }
+        }
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            INDArray given = current == null ? null : current.get(e.getKey());
+            if (given != null && given == owned.get(e.getKey()) && !shared) {
+                continue;
+            }
+            INDArray mine = given == null ? Nd4j.zeros(DataType.FLOAT, e.getValue())
+                    : given.castTo(DataType.FLOAT).dup('c');
+            owned.put(e.getKey(), mine);
+            pointers.put(e.getKey(), HostArrays.pointer(mine, "state '" + e.getKey() + "'"));
+        }
+        owned.keySet().retainAll(shapes.keySet());
+        pointers.keySet().retainAll(shapes.keySet());
+        shared = false;
+        return true;
+    }
+
+    /** The current state, for the layer to keep; it must {@link #share} before handing it to anyone else. */
+    Map<String, INDArray> arrays() {
+        return Collections.unmodifiableMap(new LinkedHashMap<>(owned));
+    }
+
+    /** The arrays are visible outside from now on (e.g. returned by {@code rnnGetPreviousState}). */
+    void share() {
+        shared = true;
+    }
+
+    FloatPointer pointer(String key) {
+        FloatPointer p = pointers.get(key);
+        if (p == null) {
+            throw new IllegalStateException("No state entry '" + key + "'");
+        }
+        return p;
+    }
+
+    void read(String key, float[] to) {
+        HostArrays.read(pointer(key), 0, to, 0, to.length);
+    }
+
+    void write(String key, float[] from) {
+        HostArrays.write(from, 0, from.length, pointer(key), 0);
+    }
+}
