@@ -4,6 +4,7 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -39,7 +40,8 @@ public final class WaveNetworks {
                 .addLayer("mlstm", mlstm(), "wave")
                 .addLayer("slstm", slstm(), "mlstm")
                 .addLayer("next", new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(2 * WIDTH)
-                        .nOut(WaveTask.FEATURES).activation(Activation.IDENTITY).build(), "mlstm", "slstm")
+                        .nOut(WaveTask.FEATURES).activation(Activation.IDENTITY).dataFormat(RNNFormat.NCW).build(),
+                        "mlstm", "slstm")
                 .setOutputs("next")
                 .build();
     }
@@ -66,6 +68,6 @@ public final class WaveNetworks {
 
     private static RnnOutputLayer readOut() {
         return new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(WIDTH).nOut(WaveTask.FEATURES)
-                .activation(Activation.IDENTITY).build();
+                .activation(Activation.IDENTITY).dataFormat(RNNFormat.NCW).build();
     }
 }

@@ -27,20 +27,20 @@ public final class WaveTask {
         Random random = new Random(seed);
         List<DataSet> batches = new ArrayList<>(minibatches);
         for (int b = 0; b < minibatches; b++) {
-            batches.add(minibatch(minibatchSize, random));
+            batches.add(minibatch(minibatchSize, STEPS, random));
         }
         return batches;
     }
 
-    /** One minibatch of {@code size} sequences, NCW [size, 1, STEPS]. */
-    public static DataSet minibatch(int size, Random random) {
-        float[][][] features = new float[size][FEATURES][STEPS];
-        float[][][] labels = new float[size][FEATURES][STEPS];
+    /** One minibatch of {@code size} sequences of {@code steps} samples, NCW [size, 1, steps]. */
+    public static DataSet minibatch(int size, int steps, Random random) {
+        float[][][] features = new float[size][FEATURES][steps];
+        float[][][] labels = new float[size][FEATURES][steps];
         for (int s = 0; s < size; s++) {
             double frequency = 0.15 + 0.45 * random.nextDouble();
             double phase = 2 * Math.PI * random.nextDouble();
             double amplitude = 0.5 + 0.5 * random.nextDouble();
-            for (int t = 0; t < STEPS; t++) {
+            for (int t = 0; t < steps; t++) {
                 features[s][0][t] = (float) (amplitude * Math.sin(frequency * t + phase));
                 labels[s][0][t] = (float) (amplitude * Math.sin(frequency * (t + 1) + phase));
             }
