@@ -19,14 +19,12 @@ final class HeadPadding {
         if (a.size(last) == size) {
             return a;
         }
-        long[] shape = a.shape();
-        shape[last] = size;
-        INDArray padded = Nd4j.zeros(a.dataType(), shape);
-        padded.get(leading(a.rank(), a.size(last))).assign(a);
-        return padded;
+        long[] zerosShape = a.shape();
+        zerosShape[last] = size - a.size(last);
+        return Nd4j.concat(last, a, Nd4j.zeros(a.dataType(), zerosShape));
     }
 
-    /** The first {@code size} features of the last axis, as a view. */
+    /** The first {@code size} features of the last axis. */
     static INDArray crop(INDArray a, long size) {
         return a.size(a.rank() - 1) == size ? a : a.get(leading(a.rank(), size));
     }
