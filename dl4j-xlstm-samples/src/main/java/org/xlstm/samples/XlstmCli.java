@@ -2,6 +2,7 @@ package org.xlstm.samples;
 
 import org.xlstm.samples.bench.BenchmarkCommand;
 import org.xlstm.samples.bench.OmpSetup;
+import org.xlstm.samples.swaplstm.SwapLstmCommand;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -9,7 +10,8 @@ import picocli.CommandLine.Command;
 /** The {@code xlstm} command line: runs official xLSTM checkpoints and the quick-start demo. */
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
-        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class})
+        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class,
+                SwapLstmCommand.class})
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec
