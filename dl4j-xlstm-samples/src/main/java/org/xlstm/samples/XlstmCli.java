@@ -2,6 +2,8 @@ package org.xlstm.samples;
 
 import org.xlstm.samples.bench.BenchmarkCommand;
 import org.xlstm.samples.bench.OmpSetup;
+import org.xlstm.samples.formal.FormalLanguagesCommand;
+import org.xlstm.samples.recall.RecallCommand;
 import org.xlstm.samples.swaplstm.SwapLstmCommand;
 
 import picocli.CommandLine;
@@ -11,7 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
         subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class,
-                SwapLstmCommand.class})
+                SwapLstmCommand.class, FormalLanguagesCommand.class, RecallCommand.class})
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec

@@ -89,6 +89,9 @@ public final class SwapLstmCommand implements Callable<Integer> {
     @Option(names = "--xlstm-heads", defaultValue = "1", description = "sLSTM heads (default: ${DEFAULT-VALUE})")
     private int heads;
 
+    @Option(names = "--models", split = ",", defaultValue = "LSTM,xLSTM", description = "models to train (default: ${DEFAULT-VALUE})")
+    private List<String> models;
+
     @Option(names = "--every-step", description = "score the forecast of every step in training, not only the last")
     private boolean everyStep;
 
@@ -137,8 +140,12 @@ public final class SwapLstmCommand implements Callable<Integer> {
 
         double[] persistence = persistenceErrors(weather, test);
         List<ForecastRun> runs = new ArrayList<>();
-        runs.add(train("LSTM", lstmNetwork(weather.features(), weather.targets()), weather, train, validation, test, epochs, wait));
-        runs.add(train("xLSTM", xlstmNetwork(weather.features(), weather.targets()), weather, train, validation, test, epochs, wait));
+        if (models.contains("LSTM")) {
+            runs.add(train("LSTM", lstmNetwork(weather.features(), weather.targets()), weather, train, validation, test, epochs, wait));
+        }
+        if (models.contains("xLSTM")) {
+            runs.add(train("xLSTM", xlstmNetwork(weather.features(), weather.targets()), weather, train, validation, test, epochs, wait));
+        }
 
         printTable(runs, persistence);
         writeCsv(out.resolve("swap-lstm.csv"), runs, persistence);
