@@ -2,7 +2,10 @@ package org.xlstm.samples;
 
 import org.xlstm.samples.bench.BenchmarkCommand;
 import org.xlstm.samples.bench.OmpSetup;
+import org.xlstm.samples.formal.FormalLanguagesCommand;
+import org.xlstm.samples.recall.RecallCommand;
 import org.xlstm.samples.scaleout.ScaleOutCommand;
+import org.xlstm.samples.swaplstm.SwapLstmCommand;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -10,8 +13,15 @@ import picocli.CommandLine.Command;
 /** The {@code xlstm} command line: runs official xLSTM checkpoints and the quick-start demo. */
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
-        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class,
-                ScaleOutCommand.class})
+        subcommands = {
+                DemoCommand.class,
+                SwapLstmCommand.class,
+                FormalLanguagesCommand.class,
+                RecallCommand.class,
+                ScaleOutCommand.class,
+                ImportRunCommand.class,
+                BenchmarkCommand.class,
+        })
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec
