@@ -31,7 +31,8 @@ import picocli.CommandLine.Option;
                 + " sequence) and step_output.npy (one step at a time through rnnTimeStep) to the output folder.",
                 "With --upstream R.npy it also writes grads.safetensors, the gradients of sum(output * R) keyed by"
                 + " the official names (in the weights file's sLSTM layout), and, for a block stack,"
-                + " grad_input.npy."})
+                + " grad_input.npy.",
+                "The files appear in the output folder together at the end; on an error it is left as it was."})
 public final class ImportRunCommand implements Callable<Integer> {
 
     @Option(names = "--config", required = true, description = "official config JSON (xLSTMBlockStackConfig or"
@@ -65,24 +66,26 @@ public final class ImportRunCommand implements Callable<Integer> {
         }
         INDArray x = NpyIO.read(input);
         INDArray r = upstream == null ? null : NpyIO.read(upstream);
-        OfficialModelRunner runner;
-        try (SafetensorsFile file = SafetensorsReader.open(weights)) {
-            runner = isLanguageModel(config)
-                    ? OfficialModelRunner.forLanguageModel(XlstmLmConfig.fromJson(config), file, type)
-                    : OfficialModelRunner.forStack(XlstmStackConfig.fromJson(config), file, type);
-        }
-        Files.createDirectories(out);
-        NpyIO.write(runner.output(x), out.resolve("output.npy"));
-        NpyIO.write(runner.stepOutput(x), out.resolve("step_output.npy"));
-        if (r != null) {
-            OfficialModelRunner.Gradients gradients = runner.gradients(x, r);
-            if (gradients.input() != null) {
-                NpyIO.write(gradients.input(), out.resolve("grad_input.npy"));
+        try (OutputFolder folder = OutputFolder.open("--out", out)) {
+            OfficialModelRunner runner;
+            try (SafetensorsFile file = SafetensorsReader.open(weights)) {
+                runner = isLanguageModel(config)
+                        ? OfficialModelRunner.forLanguageModel(XlstmLmConfig.fromJson(config), file, type)
+                        : OfficialModelRunner.forStack(XlstmStackConfig.fromJson(config), file, type);
             }
-            SafetensorsWriter.write(gradients.parameters(), out.resolve("grads.safetensors"));
+            NpyIO.write(runner.output(x), folder.stage("output.npy"));
+            NpyIO.write(runner.stepOutput(x), folder.stage("step_output.npy"));
+            if (r != null) {
+                OfficialModelRunner.Gradients gradients = runner.gradients(x, r);
+                if (gradients.input() != null) {
+                    NpyIO.write(gradients.input(), folder.stage("grad_input.npy"));
+                }
+                SafetensorsWriter.write(gradients.parameters(), folder.stage("grads.safetensors"));
+            }
+            folder.commit();
+            System.out.println("wrote " + out.toAbsolutePath() + " (" + (runner.isLanguageModel() ? "language model"
+                    : "block stack") + ", " + dtype + ", " + runner.network().numParams() + " parameters)");
         }
-        System.out.println("wrote " + out.toAbsolutePath() + " (" + (runner.isLanguageModel() ? "language model"
-                : "block stack") + ", " + dtype + ", " + runner.network().numParams() + " parameters)");
         return 0;
     }
 

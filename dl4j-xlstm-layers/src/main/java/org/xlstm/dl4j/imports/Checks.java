@@ -14,6 +14,13 @@ final class Checks {
         }
     }
 
+    static void atMost(String key, long value, long max) {
+        if (value > max) {
+            throw new IllegalArgumentException("config key '" + key + "': expected <= " + max + " (see ConfigLimits),"
+                    + " got " + value);
+        }
+    }
+
     static void positive(String key, double value) {
         if (!(value > 0) || Double.isInfinite(value)) {
             throw new IllegalArgumentException("config key '" + key + "': expected a finite number > 0, got " + value);

@@ -29,6 +29,7 @@ public final class FeedForwardConfig {
     public FeedForwardConfig(int embeddingDim, double projFactor, String actFn, double dropout, boolean bias,
                              String ffType, boolean roundProjUpDimUp, int roundProjUpToMultipleOf) {
         Checks.atLeast("embedding_dim", embeddingDim, 1);
+        Checks.atMost("embedding_dim", embeddingDim, ConfigLimits.MAX_EMBEDDING_DIM);
         Checks.positive(PREFIX + "proj_factor", projFactor);
         Checks.oneOf(PREFIX + "act_fn", actFn, ACTIVATIONS);
         Checks.probability(PREFIX + "dropout", dropout);
@@ -42,7 +43,7 @@ public final class FeedForwardConfig {
         this.ffType = ffType;
         this.roundProjUpDimUp = roundProjUpDimUp;
         this.roundProjUpToMultipleOf = roundProjUpToMultipleOf;
-        this.innerSize = UpProjection.innerSize(projFactor, embeddingDim, roundProjUpDimUp, roundProjUpToMultipleOf);
+        this.innerSize = UpProjection.innerSize(PREFIX + "proj_factor", projFactor, embeddingDim, roundProjUpDimUp, roundProjUpToMultipleOf);
         if (innerSize < 1) {
             throw new IllegalArgumentException("config key '" + PREFIX + "proj_factor': " + projFactor + " * "
                     + embeddingDim + " rounds down to an inner size of 0");

@@ -28,13 +28,16 @@ public final class MlstmLayerConfig {
                             double projFactor, boolean roundProjUpDimUp, int roundProjUpToMultipleOf,
                             boolean bias, double dropout, int contextLength) {
         Checks.atLeast("embedding_dim", embeddingDim, 1);
+        Checks.atMost("embedding_dim", embeddingDim, ConfigLimits.MAX_EMBEDDING_DIM);
         Checks.atLeast(PREFIX + "conv1d_kernel_size", conv1dKernelSize, 0);
+        Checks.atMost(PREFIX + "conv1d_kernel_size", conv1dKernelSize, ConfigLimits.MAX_CONV1D_KERNEL_SIZE);
         Checks.atLeast(PREFIX + "qkv_proj_blocksize", qkvProjBlocksize, 1);
         Checks.atLeast(PREFIX + "num_heads", numHeads, 1);
         Checks.positive(PREFIX + "proj_factor", projFactor);
         Checks.atLeast(PREFIX + "round_proj_up_to_multiple_of", roundProjUpToMultipleOf, 1);
         Checks.probability("dropout", dropout);
         Checks.atLeast("context_length", contextLength, -1);
+        Checks.atMost("context_length", contextLength, ConfigLimits.MAX_CONTEXT_LENGTH);
         this.embeddingDim = embeddingDim;
         this.conv1dKernelSize = conv1dKernelSize;
         this.qkvProjBlocksize = qkvProjBlocksize;
@@ -45,7 +48,7 @@ public final class MlstmLayerConfig {
         this.bias = bias;
         this.dropout = dropout;
         this.contextLength = contextLength;
-        this.innerSize = UpProjection.innerSize(projFactor, embeddingDim, roundProjUpDimUp, roundProjUpToMultipleOf);
+        this.innerSize = UpProjection.innerSize(PREFIX + "proj_factor", projFactor, embeddingDim, roundProjUpDimUp, roundProjUpToMultipleOf);
         if (innerSize < 1) {
             throw new IllegalArgumentException("config key '" + PREFIX + "proj_factor': " + projFactor + " * "
                     + embeddingDim + " rounds down to an inner size of 0");

@@ -89,12 +89,17 @@ public final class NpyIO {
         ByteOrder order = descr.group(1).equals(">") ? ByteOrder.BIG_ENDIAN
                 : descr.group(1).equals("=") ? ByteOrder.nativeOrder() : ByteOrder.LITTLE_ENDIAN;
         long[] shape = parseShape(path, shapeMatch.group(1));
-        long count = 1;
-        for (long d : shape) {
-            count *= d;
-        }
         int elementSize = kind.charAt(1) - '0';
-        long bytes = count * elementSize;
+        long count = 1;
+        long bytes;
+        try {
+            for (long d : shape) {
+                count = Math.multiplyExact(count, d);
+            }
+            bytes = Math.multiplyExact(count, (long) elementSize);
+        } catch (ArithmeticException e) {
+            throw new WeightFileException(path + ": shape " + Arrays.toString(shape) + " overflows a 64-bit size", e);
+        }
         if (dataStart + bytes > fileSize) {
             throw new WeightFileException(path + ": shape " + Arrays.toString(shape) + " needs " + bytes
                     + " data bytes but the file holds " + (fileSize - dataStart) + " (truncated)");

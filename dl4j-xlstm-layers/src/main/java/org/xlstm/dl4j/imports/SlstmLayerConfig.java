@@ -31,10 +31,12 @@ public final class SlstmLayerConfig {
     public SlstmLayerConfig(int embeddingDim, int numHeads, int conv1dKernelSize, String backend, String biasInit,
                             String recurrentWeightInit, boolean groupNormWeight, double dropout) {
         Checks.atLeast("embedding_dim", embeddingDim, 1);
+        Checks.atMost("embedding_dim", embeddingDim, ConfigLimits.MAX_EMBEDDING_DIM);
         // The official cell silently turns num_heads <= 0 into 1; refusing is kinder than guessing.
         Checks.atLeast(PREFIX + "num_heads", numHeads, 1);
         Checks.divides(PREFIX + "num_heads", numHeads, "embedding_dim", embeddingDim);
         Checks.atLeast(PREFIX + "conv1d_kernel_size", conv1dKernelSize, 0);
+        Checks.atMost(PREFIX + "conv1d_kernel_size", conv1dKernelSize, ConfigLimits.MAX_CONV1D_KERNEL_SIZE);
         Checks.oneOf(PREFIX + "backend", backend, BACKENDS);
         Checks.oneOf(PREFIX + "bias_init", biasInit, BIAS_INITS);
         Checks.oneOf(PREFIX + "recurrent_weight_init", recurrentWeightInit, RECURRENT_WEIGHT_INITS);

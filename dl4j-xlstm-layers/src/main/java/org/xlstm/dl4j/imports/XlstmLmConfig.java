@@ -20,10 +20,12 @@ public final class XlstmLmConfig {
                          boolean addEmbeddingDropout) {
         this.stack = Objects.requireNonNull(stack, "stack");
         Checks.atLeast("vocab_size", vocabSize, 1);
+        Checks.atMost("vocab_size", vocabSize, ConfigLimits.MAX_VOCAB_SIZE);
         this.vocabSize = vocabSize;
         this.tieWeights = tieWeights;
         this.weightDecayOnEmbedding = weightDecayOnEmbedding;
         this.addEmbeddingDropout = addEmbeddingDropout;
+        Checks.atMost("(total parameters of the model)", OfficialParameterCount.of(this), ConfigLimits.MAX_PARAMETERS);
     }
 
     public static XlstmLmConfig fromJson(String json) {

@@ -40,9 +40,7 @@ public final class XlstmStackConfig {
     public XlstmStackConfig(MlstmLayerConfig mlstm, SlstmLayerConfig slstm, FeedForwardConfig slstmFeedForward,
                             int contextLength, int numBlocks, int embeddingDim, boolean addPostBlocksNorm,
                             boolean bias, double dropout, List<Integer> slstmAt) {
-        Checks.atLeast("embedding_dim", embeddingDim, 1);
-        Checks.atLeast("num_blocks", numBlocks, 1);
-        Checks.atLeast("context_length", contextLength, -1);
+        checkSizes(embeddingDim, numBlocks, contextLength);
         Checks.probability("dropout", dropout);
         if (mlstm == null && slstm == null) {
             throw new IllegalArgumentException("config keys 'mlstm_block' / 'slstm_block': expected at least one, got neither");
@@ -88,6 +86,16 @@ public final class XlstmStackConfig {
         this.dropout = dropout;
         this.slstmAt = Collections.unmodifiableList(new ArrayList<>(positions));
         this.blockTypes = Collections.unmodifiableList(types);
+        Checks.atMost("(total parameters of the stack)", OfficialParameterCount.of(this), ConfigLimits.MAX_PARAMETERS);
+    }
+
+    private static void checkSizes(int embeddingDim, int numBlocks, int contextLength) {
+        Checks.atLeast("embedding_dim", embeddingDim, 1);
+        Checks.atMost("embedding_dim", embeddingDim, ConfigLimits.MAX_EMBEDDING_DIM);
+        Checks.atLeast("num_blocks", numBlocks, 1);
+        Checks.atMost("num_blocks", numBlocks, ConfigLimits.MAX_NUM_BLOCKS);
+        Checks.atLeast("context_length", contextLength, -1);
+        Checks.atMost("context_length", contextLength, ConfigLimits.MAX_CONTEXT_LENGTH);
     }
 
     private static void requireEmbeddingDim(String key, int actual, int expected) {
@@ -115,9 +123,10 @@ public final class XlstmStackConfig {
 
     static XlstmStackConfig parse(ConfigMap root) {
         int embeddingDim = root.getInt("embedding_dim", 128);
-        Checks.atLeast("embedding_dim", embeddingDim, 1);
         int contextLength = root.getInt("context_length", -1);
         int numBlocks = root.getInt("num_blocks", 1);
+        // Before the nested configs, whose sizes derive from these, and before "all" expands to num_blocks.
+        checkSizes(embeddingDim, numBlocks, contextLength);
         boolean bias = root.getBoolean("bias", false);
         double dropout = root.getDouble("dropout", 0.0);
         MlstmLayerConfig mlstm = null;

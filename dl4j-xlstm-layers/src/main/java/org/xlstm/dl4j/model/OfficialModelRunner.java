@@ -25,6 +25,7 @@ import org.xlstm.dl4j.imports.ParameterMapping;
 import org.xlstm.dl4j.imports.SafetensorsFile;
 import org.xlstm.dl4j.imports.SlstmLayerConfig;
 import org.xlstm.dl4j.imports.XlstmLmConfig;
+import org.xlstm.dl4j.imports.WeightFileException;
 import org.xlstm.dl4j.imports.XlstmStackConfig;
 
 /**
@@ -56,14 +57,17 @@ public final class OfficialModelRunner {
     /** The block stack of {@code config} with {@code weights} loaded (either sLSTM checkpoint layout). */
     public static OfficialModelRunner forStack(XlstmStackConfig config, SafetensorsFile weights, DataType type) {
         boolean cuda = isCudaLayout(weights, config.getSlstm());
+        List<List<ParameterMapping>> mappings = XlstmStack.officialMappings(config, "", cuda);
+        OfficialWeightImporter.validate(weights, mappings, Collections.emptySet());
         NeuralNetConfiguration.ListBuilder list = base(type).list();
         MultiLayerNetwork net = new MultiLayerNetwork(XlstmStack.addTo(list, config, RNNFormat.NCW).build());
-        return load(net, XlstmStack.officialMappings(config, "", cuda), weights, cuda, config.getEmbeddingDim());
+        return load(net, mappings, weights, cuda, config.getEmbeddingDim());
     }
 
     /** The language model of {@code config} (tied or untied head) with {@code weights} loaded. */
     public static OfficialModelRunner forLanguageModel(XlstmLmConfig config, SafetensorsFile weights, DataType type) {
         boolean cuda = isCudaLayout(weights, config.getStack().getSlstm());
+        XlstmLanguageModel.validateOfficial(config, cuda, weights);
         MultiLayerNetwork net = new MultiLayerNetwork(XlstmLanguageModel.configuration(base(type), config));
         net.init();
         XlstmLanguageModel.loadOfficial(config, cuda, weights, paramTables(net));
@@ -82,7 +86,11 @@ public final class OfficialModelRunner {
         }
         for (String name : weights.names()) {
             if (name.endsWith("_recurrent_kernel_")) {
-                return OfficialLayouts.isCudaLayout(weights.shape(name), slstm.getNumHeads(), slstm.getHeadSize());
+                try {
+                    return OfficialLayouts.isCudaLayout(weights.shape(name), slstm.getNumHeads(), slstm.getHeadSize());
+                } catch (WeightFileException e) {
+                    throw new WeightFileException(weights.path() + ": tensor " + name + ": " + e.getMessage(), e);
+                }
             }
         }
         return false;
@@ -183,11 +191,13 @@ public final class OfficialModelRunner {
                 throw new IllegalArgumentException("language-model input must be token ids [batch, sequence] but has"
                         + " shape " + Arrays.toString(input.shape()));
             }
-            double min = input.minNumber().doubleValue();
-            double max = input.maxNumber().doubleValue();
-            if (min < 0 || max >= vocabSize) {
-                throw new IllegalArgumentException("token ids must lie in [0, " + vocabSize + ") but range from "
-                        + (long) min + " to " + (long) max);
+            double[] ids = input.dup('c').data().asDouble();
+            for (int i = 0; i < ids.length; i++) {
+                double id = ids[i];
+                if (!(id >= 0 && id < vocabSize) || id != Math.rint(id)) {
+                    throw new IllegalArgumentException("token ids: expected integers in [0, " + vocabSize
+                            + "), got " + id + " at flat index " + i + " of input " + Arrays.toString(input.shape()));
+                }
             }
             return input.castTo(type).reshape(input.size(0), 1, input.size(1));
         }

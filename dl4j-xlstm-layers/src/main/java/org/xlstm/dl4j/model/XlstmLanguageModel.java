@@ -89,8 +89,7 @@ public final class XlstmLanguageModel {
             for (int i = 0; i < stack.size(); i++) {
                 String scope = TiedLanguageModelLayer.bodyScope(i);
                 for (ParameterMapping m : stack.get(i)) {
-                    model.add(new ParameterMapping(m.officialName(), ScopedModule.scopedName(scope, m.ourName()),
-                            m::toOurs, m::toOfficial));
+                    model.add(m.renamed(m.officialName(), ScopedModule.scopedName(scope, m.ourName())));
                 }
             }
             return List.of(model);
@@ -98,8 +97,23 @@ public final class XlstmLanguageModel {
         List<List<ParameterMapping>> all = new ArrayList<>();
         all.add(List.of(ParameterMapping.reshaped(EMBEDDING_WEIGHT, DefaultParamInitializer.WEIGHT_KEY, official)));
         all.addAll(stack);
-        all.add(List.of(ParameterMapping.transposed(HEAD_WEIGHT, DefaultParamInitializer.WEIGHT_KEY)));
+        all.add(List.of(ParameterMapping.transposed(HEAD_WEIGHT, DefaultParamInitializer.WEIGHT_KEY,
+                config.getVocabSize(), config.getStack().getEmbeddingDim())));
         return all;
+    }
+
+    /**
+     * Checks an official checkpoint against {@code config} without reading tensor data (see
+     * {@link OfficialWeightImporter#validate}); call before building the network.
+     */
+    public static void validateOfficial(XlstmLmConfig config, boolean cudaLayout, SafetensorsFile weights) {
+        OfficialWeightImporter.validate(weights, fileMappings(config, cudaLayout, weights), ignored(config, weights));
+        if (ignored(config, weights).contains(HEAD_WEIGHT)
+                && !Arrays.equals(weights.shape(HEAD_WEIGHT), weights.shape(EMBEDDING_WEIGHT))) {
+            throw new WeightFileException(weights.path() + ": tie_weights=true but " + EMBEDDING_WEIGHT + " "
+                    + Arrays.toString(weights.shape(EMBEDDING_WEIGHT)) + " and " + HEAD_WEIGHT + " "
+                    + Arrays.toString(weights.shape(HEAD_WEIGHT)) + " differ in shape");
+        }
     }
 
     /**
@@ -109,27 +123,36 @@ public final class XlstmLanguageModel {
      */
     public static void loadOfficial(XlstmLmConfig config, boolean cudaLayout, SafetensorsFile weights,
                                     List<Map<String, INDArray>> targets) {
+        validateOfficial(config, cudaLayout, weights);
+        if (ignored(config, weights).contains(HEAD_WEIGHT)) {
+            INDArray embedding = weights.get(EMBEDDING_WEIGHT, targets.get(0).get(TiedLanguageModelLayer.EMBEDDING)
+                    .dataType());
+            INDArray head = weights.get(HEAD_WEIGHT, embedding.dataType());
+            if (!embedding.equalsWithEps(head, 0)) {
+                throw new WeightFileException(weights.path() + ": tie_weights=true but " + EMBEDDING_WEIGHT + " and "
+                        + HEAD_WEIGHT + " differ; a tied model shares one matrix (load the checkpoint with"
+                        + " tie_weights=false if its head was trained separately)");
+            }
+        }
+        OfficialWeightImporter.load(weights, targets, fileMappings(config, cudaLayout, weights),
+                ignored(config, weights));
+    }
+
+    /** {@link #officialMappings}, with a tied checkpoint's shared weight read from the name the file uses. */
+    private static List<List<ParameterMapping>> fileMappings(XlstmLmConfig config, boolean cudaLayout,
+                                                             SafetensorsFile weights) {
         List<List<ParameterMapping>> mappings = officialMappings(config, cudaLayout);
-        if (!config.isTieWeights() || !weights.contains(HEAD_WEIGHT)) {
-            OfficialWeightImporter.load(weights, targets, mappings, Set.of());
-            return;
+        if (!config.isTieWeights() || !weights.contains(HEAD_WEIGHT) || weights.contains(EMBEDDING_WEIGHT)) {
+            return mappings;
         }
-        if (!weights.contains(EMBEDDING_WEIGHT)) {
-            List<ParameterMapping> model = new ArrayList<>(mappings.get(0));
-            ParameterMapping shared = model.get(0);
-            model.set(0, new ParameterMapping(HEAD_WEIGHT, shared.ourName(), shared::toOurs, shared::toOfficial));
-            OfficialWeightImporter.load(weights, targets, List.of(model), Set.of());
-            return;
-        }
-        INDArray embedding = weights.get(EMBEDDING_WEIGHT, targets.get(0).get(TiedLanguageModelLayer.EMBEDDING)
-                .dataType());
-        INDArray head = weights.get(HEAD_WEIGHT, embedding.dataType());
-        if (!Arrays.equals(embedding.shape(), head.shape()) || !embedding.equalsWithEps(head, 0)) {
-            throw new WeightFileException(weights.path() + ": tie_weights=true but " + EMBEDDING_WEIGHT + " "
-                    + Arrays.toString(embedding.shape()) + " and " + HEAD_WEIGHT + " " + Arrays.toString(head.shape())
-                    + " differ; a tied model shares one matrix (load the checkpoint with tie_weights=false if its"
-                    + " head was trained separately)");
-        }
-        OfficialWeightImporter.load(weights, targets, mappings, Set.of(HEAD_WEIGHT));
+        List<ParameterMapping> model = new ArrayList<>(mappings.get(0));
+        model.set(0, model.get(0).renamed(HEAD_WEIGHT, model.get(0).ourName()));
+        return List.of(model);
+    }
+
+    /** A tied checkpoint holding the shared weight twice: the head copy is only compared, not loaded. */
+    private static Set<String> ignored(XlstmLmConfig config, SafetensorsFile weights) {
+        return config.isTieWeights() && weights.contains(HEAD_WEIGHT) && weights.contains(EMBEDDING_WEIGHT)
+                ? Set.of(HEAD_WEIGHT) : Set.of();
     }
 }

@@ -94,7 +94,7 @@ public final class XlstmStack {
             } else {
                 MlstmLayerConfig m = config.getMlstm();
                 all.add(OfficialLayouts.mlstmBlock(block, e, m.getInnerSize(), m.getNumHeads(),
-                        m.getConv1dKernelSize(), m.isBias()));
+                        m.getConv1dKernelSize(), m.getQkvProjBlocksize(), m.isBias()));
             }
         }
         if (config.isAddPostBlocksNorm()) {
