@@ -20,14 +20,24 @@ import org.nd4j.linalg.factory.Nd4j;
  * (58% of the samples of an mLSTM block forward, E = 512, T = 2048), and native memory grew to gigabytes.
  *
  * <p>Nothing allocated inside may be used after {@link #enter()}'s scope closes: results must be copied out
- * before. The workspace sizes itself: a pass that needed more than its capacity ran with the excess
- * spilled to ordinary allocations, and the next pass gets a workspace large enough for it.
+ * before. The workspace follows the work: a pass that needed more than its capacity ran with the excess
+ * spilled to ordinary allocations (freed when the next pass enters), and the next pass gets a workspace
+ * large enough for it; once the last {@value #WINDOW} passes of a thread all needed less than
+ * 1/{@value #SHRINK_FACTOR} of the capacity, the workspace is re-created at their need. So one long pass
+ * costs its memory only until a few ordinary passes have run.
  */
 final class ComputeWorkspace {
-    /** Room above the largest pass seen, so that slightly longer inputs do not spill. */
+    /** Room above the need, so that slightly longer inputs do not spill. */
     private static final double HEADROOM = 1.2;
+    /** How many recent passes decide a shrink. */
+    static final int WINDOW = 8;
+    /** A workspace this many times larger than every recent need is re-created smaller. */
+    static final int SHRINK_FACTOR = 2;
 
     private final String id;
+    /** Per thread, as ND4J's workspaces are: the bytes the recent passes needed. */
+    private final ThreadLocal<long[]> recentNeeds = ThreadLocal.withInitial(() -> new long[WINDOW]);
+    private final ThreadLocal<int[]> passCount = ThreadLocal.withInitial(() -> new int[1]);
 
     ComputeWorkspace(String id) {
         this.id = id;
@@ -35,17 +45,37 @@ final class ComputeWorkspace {
 
     /** Opens the workspace for the current thread; close the returned scope when the pass is done. */
     MemoryWorkspace enter() {
-        MemoryWorkspaceManager manager = Nd4j.getWorkspaceManager();
-        MemoryWorkspace workspace = manager.checkIfWorkspaceExists(id)
-                ? manager.getWorkspaceForCurrentThread(id) : null;
-        if (workspace != null && workspace.getLastCycleAllocations() > workspace.getCurrentSize()) {
-            long needed = (long) (workspace.getLastCycleAllocations() * HEADROOM);
-            manager.destroyWorkspace(workspace);
-            workspace = manager.getWorkspaceForCurrentThread(configuration(needed, ResetPolicy.BLOCK_LEFT), id);
-        } else if (workspace == null) {
-            workspace = manager.getWorkspaceForCurrentThread(configuration(0, ResetPolicy.BLOCK_LEFT), id);
+        MemoryWorkspace workspace = current();
+        if (workspace == null) {
+            workspace = WorkspaceBudget.create(configuration(0, ResetPolicy.BLOCK_LEFT), id);
+        } else {
+            long[] needs = recentNeeds.get();
+            int[] count = passCount.get();
+            needs[count[0]++ % WINDOW] = workspace.getLastCycleAllocations();
+            long recentMax = 0;
+            for (long need : needs) {
+                recentMax = Math.max(recentMax, need);
+            }
+            boolean outgrown = workspace.getLastCycleAllocations() > workspace.getCurrentSize();
+            boolean oversized = count[0] >= WINDOW && workspace.getCurrentSize() > SHRINK_FACTOR * HEADROOM * recentMax;
+            if (outgrown || oversized) {
+                WorkspaceBudget.destroy(workspace);
+                workspace = WorkspaceBudget.create(configuration((long) (recentMax * HEADROOM),
+                        ResetPolicy.BLOCK_LEFT), id);
+            }
         }
         return workspace.notifyScopeEntered();
+    }
+
+    /** Bytes the current thread's workspace holds now (0 if it has none). */
+    long currentSize() {
+        MemoryWorkspace workspace = current();
+        return workspace == null ? 0 : workspace.getCurrentSize();
+    }
+
+    private MemoryWorkspace current() {
+        MemoryWorkspaceManager manager = Nd4j.getWorkspaceManager();
+        return manager.checkIfWorkspaceExists(id) ? manager.getWorkspaceForCurrentThread(id) : null;
     }
 
     /**

@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.BooleanIndexing;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.indexing.conditions.Conditions;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
 
@@ -68,6 +69,19 @@ public final class SequenceLayout {
     public static long[] layerShape(XlstmLayerConfig conf, INDArray btf) {
         return conf.getDataFormat() == RNNFormat.NCW ? new long[] {btf.size(0), btf.size(2), btf.size(1)}
                 : btf.shape();
+    }
+
+    /** The shape of a [B, T, F] sequence in the layer's data format. */
+    public static long[] layerShape(XlstmLayerConfig conf, long batch, long time, long features) {
+        return conf.getDataFormat() == RNNFormat.NCW ? new long[] {batch, features, time}
+                : new long[] {batch, time, features};
+    }
+
+    /** The view of steps [start, end) of a sequence in the layer's data format. */
+    public static INDArray timeSlice(XlstmLayerConfig conf, INDArray layerArray, long start, long end) {
+        return conf.getDataFormat() == RNNFormat.NCW
+                ? layerArray.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(start, end))
+                : layerArray.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end), NDArrayIndex.all());
     }
 
     /** Writes a module's [B, T, F] array into {@code target}, of {@link #layerShape}. */

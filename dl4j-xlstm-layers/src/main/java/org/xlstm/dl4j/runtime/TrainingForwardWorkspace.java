@@ -26,7 +26,9 @@ import org.nd4j.linalg.factory.Nd4j;
  *
  * <p>Workspaces are per thread and live as long as the thread. Each live layer holds a numbered slot, and a
  * garbage-collected layer's slot (with its memory) goes to the next layer created, so a process that
- * builds many networks keeps only as many of these workspaces as it has layers alive at once.
+ * builds many networks keeps only as many of these workspaces as it has layers alive at once. Their bytes
+ * count towards the {@link WorkspaceBudget}, but the cap cannot bound them: backprop needs the values of the
+ * whole segment (truncated BPTT bounds the segment).
  */
 final class TrainingForwardWorkspace {
     private static final double HEADROOM = 1.2;
@@ -65,16 +67,16 @@ final class TrainingForwardWorkspace {
         // Another thread, or a slot this layer just inherited, has its own sizes: measured afresh too.
         if (workspace == null || workspace != lastWorkspace || !callKind.equals(lastCallKind)) {
             if (workspace != null) {
-                manager.destroyWorkspace(workspace);
+                WorkspaceBudget.destroy(workspace);
             }
-            workspace = manager.getWorkspaceForCurrentThread(configuration(0), id);
+            workspace = WorkspaceBudget.create(configuration(0), id);
             lastCallKind = callKind;
         }
         while (true) {
             if (workspace.getLastCycleAllocations() > workspace.getCurrentSize()) {
                 long needed = (long) (workspace.getLastCycleAllocations() * HEADROOM);
-                manager.destroyWorkspace(workspace);
-                workspace = manager.getWorkspaceForCurrentThread(configuration(needed), id);
+                WorkspaceBudget.destroy(workspace);
+                workspace = WorkspaceBudget.create(configuration(needed), id);
             }
             lastWorkspace = workspace;
             boolean unbounded = workspace.getCurrentSize() == 0;

@@ -47,6 +47,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     private static final ComputeWorkspace BACKWARD = new ComputeWorkspace("XLSTM_BACKWARD");
 
     private final SequenceModule module;
+    private final ChunkedInference inference;
     /** The step form, created on the first step that can use it; null before, or where there is none. */
     private StepRunner stepRunner;
     private boolean stepRunnerResolved;
@@ -70,6 +71,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     public XlstmRecurrentLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
         this.module = layerConf().module();
+        this.inference = new ChunkedInference(module, INFERENCE);
     }
 
     // ---------------------------------------------------------------- forward
@@ -100,13 +102,9 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             // The output is created here, in the workspace DL4J has open for activations.
             return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, fast.output());
         }
-        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
-             MemoryWorkspace scratch = INFERENCE.enter()) {
-            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-            ModuleForward result = module.forward(params, x, moduleMask(x), previousState, false);
-            previousState = detached(result.finalState);
-            return escapeActivations(result.output, workspaceMgr);
-        }
+        Pair<INDArray, Map<String, INDArray>> result = infer(previousState, workspaceMgr);
+        previousState = result.getSecond();
+        return result.getFirst();
     }
 
     /** The step form when it applies to this layer now (see class comment), else null. */
@@ -134,11 +132,11 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
         if (!training) {
-            try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
-                 MemoryWorkspace scratch = INFERENCE.enter()) {
-                ModuleForward result = moduleForward(initialState, false, storeLastForTBPTT);
-                return escapeActivations(result.output, workspaceMgr);
+            Pair<INDArray, Map<String, INDArray>> result = infer(initialState, workspaceMgr);
+            if (storeLastForTBPTT) {
+                tbpttState = result.getSecond();
             }
+            return result.getFirst();
         }
         INDArray output;
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
@@ -150,6 +148,23 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         lastForwardInput = input;
         lastInitialState = initialState;
         return output;
+    }
+
+    /**
+     * An inference forward in time slices that fit the workspace budget ({@link ChunkedInference}): the output,
+     * in the workspace DL4J expects activations in, and the state after the last step.
+     */
+    private Pair<INDArray, Map<String, INDArray>> infer(Map<String, INDArray> initialState,
+                                                        LayerWorkspaceMgr workspaceMgr) {
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+            INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType,
+                    SequenceLayout.layerShape(layerConf(), x.size(0), x.size(1), module.outputSize()), 'c');
+            Map<String, INDArray> finalState = inference.forward(params, x, moduleMask(x), initialState,
+                    (start, slice) -> SequenceLayout.writeInLayerFormat(layerConf(), slice,
+                            SequenceLayout.timeSlice(layerConf(), output, start, start + slice.size(1))));
+            return new Pair<>(output, finalState);
+        }
     }
 
     private TrainingForwardWorkspace trainingWorkspace() {
@@ -253,7 +268,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         tbpttState = state == null || state.isEmpty() ? null : detached(state);
     }
 
-    private static Map<String, INDArray> detached(Map<String, INDArray> state) {
+    static Map<String, INDArray> detached(Map<String, INDArray> state) {
         Map<String, INDArray> copy = new LinkedHashMap<>();
         for (Map.Entry<String, INDArray> e : state.entrySet()) {
             copy.put(e.getKey(), e.getValue().detach());

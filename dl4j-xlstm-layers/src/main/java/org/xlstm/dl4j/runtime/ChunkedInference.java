@@ -1,0 +1,88 @@
+package org.xlstm.dl4j.runtime;
+
+import java.util.Map;
+
+import org.nd4j.linalg.api.memory.MemoryWorkspace;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * One layer's inference forward, cut along time into slices that each fit what the {@link WorkspaceBudget}
+ * leaves, with the recurrent state carried from slice to slice. The cells are recurrences and the chunkwise
+ * mLSTM form carries its state between chunks anyway, so slicing gives the same numbers as one pass, while
+ * the compute workspace holds one slice's temporaries instead of the whole sequence's: memory independent
+ * of the sequence length, beyond the input and output arrays themselves.
+ *
+ * <p>How big a slice may be is learned: the workspace bytes one row (one sequence at one step) took in the
+ * layer's last slice. A layer's first pass over many rows starts with a probe slice of about
+ * {@value #PROBE_ROWS} rows to measure it. Slices are multiples of {@value #SLICE_ALIGNMENT} steps, so an
+ * mLSTM chunk size that divides it chunks exactly as the whole pass would; no slice is shorter than that,
+ * whatever the budget.
+ */
+final class ChunkedInference {
+    static final int SLICE_ALIGNMENT = 256;
+    private static final long PROBE_ROWS = 16_384;
+    /** The compute workspace is sized with this much room above a pass's need. */
+    private static final double HEADROOM = 1.2;
+
+    /** Receives each slice's module output [B, steps, nOut], valid only during the call: copy it. */
+    interface SliceSink {
+        void accept(long firstStep, INDArray sliceOutput);
+    }
+
+    private final SequenceModule module;
+    private final ComputeWorkspace workspace;
+    /** Workspace bytes per row in this layer's last slice; 0 until one ran. */
+    private double bytesPerRow;
+
+    ChunkedInference(SequenceModule module, ComputeWorkspace workspace) {
+        this.module = module;
+        this.workspace = workspace;
+    }
+
+    /**
+     * @param x     the module input [B, T, nIn] c-order, outside workspaces
+     * @param mask  [B, T] or null, outside workspaces
+     * @param state the initial state, or null for a fresh sequence
+     * @return the state after the last step, detached from workspaces
+     */
+    Map<String, INDArray> forward(Map<String, INDArray> params, INDArray x, INDArray mask,
+                                  Map<String, INDArray> state, SliceSink output) {
+        long batch = x.size(0);
+        long time = x.size(1);
+        Map<String, INDArray> carried = state;
+        for (long start = 0; start < time; ) {
+            long steps = sliceSteps(batch, time - start);
+            long end = start + steps;
+            MemoryWorkspace scope = workspace.enter();
+            try (MemoryWorkspace closing = scope) {
+                boolean whole = start == 0 && end == time;
+                INDArray xs = whole ? x : x.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end),
+                        NDArrayIndex.all()).dup('c');
+                INDArray ms = mask == null || whole ? mask
+                        : mask.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end)).dup('c');
+                ModuleForward result = module.forward(params, xs, ms, carried, false);
+                output.accept(start, result.output);
+                carried = XlstmRecurrentLayer.detached(result.finalState);
+            }
+            bytesPerRow = scope.getLastCycleAllocations() / (double) (batch * steps);
+            start = end;
+        }
+        return carried;
+    }
+
+    /** How many of the {@code remaining} steps the next slice takes. */
+    private long sliceSteps(long batch, long remaining) {
+        long steps;
+        if (bytesPerRow == 0) {
+            steps = Math.max(SLICE_ALIGNMENT, PROBE_ROWS / batch);
+        } else {
+            long budget = WorkspaceBudget.availableToCurrentThread(workspace.currentSize());
+            steps = (long) (budget / (HEADROOM * bytesPerRow * batch));
+        }
+        if (steps >= remaining) {
+            return remaining;
+        }
+        return Math.max(SLICE_ALIGNMENT, steps / SLICE_ALIGNMENT * SLICE_ALIGNMENT);
+    }
+}

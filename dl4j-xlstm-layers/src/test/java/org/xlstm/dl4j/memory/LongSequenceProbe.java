@@ -1,0 +1,53 @@
+package org.xlstm.dl4j.memory;
+
+import static org.xlstm.dl4j.memory.MemoryNetworks.input;
+
+import org.deeplearning4j.nn.conf.RNNFormat;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Run by {@link LongSequenceMemoryTest} in its own JVM: one forward over a very long sequence, then many
+ * ordinary ones, printing native memory ({@link NativeMemory}) as {@code key=bytes} lines.
+ */
+public final class LongSequenceProbe {
+    static final int LONG_T = 200_000;
+    static final int SHORT_T = 64;
+    static final int SHORT_PASSES = 100;
+
+    private LongSequenceProbe() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Nd4j.getRandom().setSeed(MemoryNetworks.SEED);
+        MultiLayerNetwork net = MemoryNetworks.mixedStack(RNNFormat.NCW);
+        INDArray shortInput = input(1, SHORT_T);
+        INDArray longInput = input(1, LONG_T);
+        // Warm-up: ND4J's and DL4J's own lazily created state is not what is measured.
+        for (int i = 0; i < 10; i++) {
+            net.output(shortInput);
+        }
+        long before = NativeMemory.settled();
+        long peak;
+        long start = System.nanoTime();
+        try (NativeMemory.Peak sampler = new NativeMemory.Peak()) {
+            net.output(longInput).close();
+            sampler.close();
+            peak = sampler.bytes();
+        }
+        long longMillis = (System.nanoTime() - start) / 1_000_000;
+        long afterLong = NativeMemory.settled();
+        for (int i = 0; i < SHORT_PASSES; i++) {
+            net.output(shortInput);
+        }
+        long end = NativeMemory.settled();
+        System.out.println("cap=" + org.xlstm.dl4j.runtime.WorkspaceBudget.cap());
+        System.out.println("long_forward_ms=" + longMillis);
+        System.out.println("before=" + before);
+        System.out.println("peak=" + peak);
+        System.out.println("after_long=" + afterLong);
+        System.out.println("end=" + end);
+        System.exit(0);
+    }
+}
