@@ -82,7 +82,7 @@ public final class XlstmLargeModel {
             }
             // stored as an offset from 1 (GroupNorm's scale); gradients are the same either way
             tensors.add(new OfficialTensor(layer, new long[] {config.vDim()},
-                    new ParameterMapping(mlstm + "multihead_norm.weight", "normW", a -> a.sub(1.0),
+                    new ParameterMapping(mlstm + "multihead_norm.weight", new long[] {config.vDim()}, "normW", a -> a.sub(1.0),
                             a -> a.reshape(config.vDim()))));
             optionalVector(tensors, bias, layer, mlstm + "multihead_norm.bias", "normB", config.vDim());
             linear(tensors, layer, mlstm + "out_proj.weight", "outW", e, config.vDim());
@@ -146,6 +146,6 @@ public final class XlstmLargeModel {
 
     /** A PyTorch Linear weight [out, in]; ours is [in, out]. */
     private static void linear(List<OfficialTensor> tensors, int layer, String name, String ours, long out, long in) {
-        tensors.add(new OfficialTensor(layer, new long[] {out, in}, ParameterMapping.transposed(name, ours)));
+        tensors.add(new OfficialTensor(layer, new long[] {out, in}, ParameterMapping.transposed(name, ours, out, in)));
     }
 }
