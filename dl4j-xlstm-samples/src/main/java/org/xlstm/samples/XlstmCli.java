@@ -1,6 +1,7 @@
 package org.xlstm.samples;
 
 import org.xlstm.samples.bench.BenchmarkCommand;
+import org.xlstm.samples.bench.BenchmarkLargeCommand;
 import org.xlstm.samples.bench.OmpSetup;
 
 import picocli.CommandLine;
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
         subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class,
-            ImportRunLargeCommand.class, GenerateLargeCommand.class})
+            ImportRunLargeCommand.class, GenerateLargeCommand.class, BenchmarkLargeCommand.class})
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec
