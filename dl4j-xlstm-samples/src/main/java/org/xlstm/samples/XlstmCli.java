@@ -1,6 +1,7 @@
 package org.xlstm.samples;
 
 import org.xlstm.samples.bench.BenchmarkCommand;
+import org.xlstm.samples.bench.BenchmarkLargeCommand;
 import org.xlstm.samples.bench.OmpSetup;
 import org.xlstm.samples.formal.FormalLanguagesCommand;
 import org.xlstm.samples.recall.RecallCommand;
@@ -20,7 +21,10 @@ import picocli.CommandLine.Command;
                 RecallCommand.class,
                 ScaleOutCommand.class,
                 ImportRunCommand.class,
+                ImportRunLargeCommand.class,
+                GenerateLargeCommand.class,
                 BenchmarkCommand.class,
+                BenchmarkLargeCommand.class,
         })
 public final class XlstmCli implements Runnable {
 
