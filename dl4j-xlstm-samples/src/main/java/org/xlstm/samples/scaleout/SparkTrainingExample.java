@@ -1,7 +1,6 @@
 package org.xlstm.samples.scaleout;
 
 import java.io.File;
-import java.io.IOException;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
@@ -13,7 +12,6 @@ import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.spark.impl.graph.SparkComputationGraph;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
-import org.deeplearning4j.spark.util.SparkUtils;
 import org.nd4j.linalg.dataset.DataSet;
 
 import picocli.CommandLine;
@@ -85,13 +83,15 @@ public final class SparkTrainingExample implements Callable<Integer> {
             String exportDirectory = workDir != null ? workDir
                     : new File(System.getProperty("java.io.tmpdir"), "xlstm-spark-export").toURI().toString();
             ParameterAveragingTrainingMaster master = SparkWaveTraining.trainingMaster(exportDirectory, 2, seed);
+            JavaRDD<DataSet> data = trainData == null ? sc.parallelize(generated)
+                    : SparkWaveTraining.readMinibatches(sc, trainData);
             Model trained;
             if (network == Network.MULTILAYER) {
                 SparkDl4jMultiLayer spark = new SparkDl4jMultiLayer(sc, WaveNetworks.multiLayer(seed), master);
-                trained = train(sc, spark.getNetwork(), spark::fit, spark::fitPaths, generated, heldOut);
+                trained = train(spark.getNetwork(), spark::fit, data, heldOut);
             } else {
                 SparkComputationGraph spark = new SparkComputationGraph(sc, WaveNetworks.graph(seed), master);
-                trained = train(sc, spark.getNetwork(), spark::fit, spark::fitPaths, generated, heldOut);
+                trained = train(spark.getNetwork(), spark::fit, data, heldOut);
             }
             SparkWaveTraining.saveModel(trained, model, sc.hadoopConfiguration());
             System.out.println("saved the trained network to " + model);
@@ -99,15 +99,11 @@ public final class SparkTrainingExample implements Callable<Integer> {
         return 0;
     }
 
-    /** Fits with {@code fitData} on generated data, or with {@code fitPaths} on --train-data's files, epoch by epoch. */
-    private Model train(JavaSparkContext sc, Model net, Function<JavaRDD<DataSet>, Model> fitData,
-            Function<JavaRDD<String>, Model> fitPaths, List<DataSet> generated, DataSet heldOut) throws IOException {
+    /** Fits on {@code data} epoch by epoch, reporting the held-out error. */
+    private Model train(Model net, Function<JavaRDD<DataSet>, Model> fit, JavaRDD<DataSet> data, DataSet heldOut) {
         report(0, WaveNetworks.score(net, heldOut));
-        JavaRDD<DataSet> data = trainData == null ? sc.parallelize(generated) : null;
-        JavaRDD<String> paths = trainData == null ? null : SparkUtils.listPaths(sc, trainData);
         for (int epoch = 1; epoch <= epochs; epoch++) {
-            Model fitted = data != null ? fitData.apply(data) : fitPaths.apply(paths);
-            report(epoch, WaveNetworks.score(fitted, heldOut));
+            report(epoch, WaveNetworks.score(fit.apply(data), heldOut));
         }
         return net;
     }

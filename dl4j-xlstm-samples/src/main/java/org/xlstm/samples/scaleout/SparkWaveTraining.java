@@ -1,5 +1,6 @@
 package org.xlstm.samples.scaleout;
 
+import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -7,6 +8,8 @@ import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.spark.impl.paramavg.ParameterAveragingTrainingMaster;
 import org.deeplearning4j.util.ModelSerializer;
@@ -45,6 +48,21 @@ public final class SparkWaveTraining {
                 minibatches.get(i).save(out);
             }
         }
+    }
+
+    /**
+     * The minibatch files under {@code directory} (any Hadoop URI) as an RDD of DataSets, read on the
+     * executors. {@code SparkComputationGraph.fitPaths} fails with parameter averaging in DL4J 1.0.0-M2 (the
+     * training master dereferences the absent SparkDl4jMultiLayer), so graphs train from this RDD instead.
+     */
+    public static JavaRDD<DataSet> readMinibatches(JavaSparkContext sc, String directory) {
+        return sc.binaryFiles(directory).values().map(file -> {
+            DataSet minibatch = new DataSet();
+            try (DataInputStream in = file.open()) {
+                minibatch.load(in);
+            }
+            return minibatch;
+        });
     }
 
     /** Saves the network with {@link ModelSerializer}, updater included, to {@code uri} (any Hadoop URI). */

@@ -27,7 +27,7 @@ class ParallelWrapperTrainingTest {
     private static final long SEED = 11;
     private static final int MINIBATCHES = 24;
     private static final int MINIBATCH_SIZE = 16;
-    private static final int EPOCHS = 8;
+    private static final int EPOCHS = 16;
     private static final int WORKERS = 2;
 
     private final List<DataSet> train = WaveTask.minibatches(MINIBATCHES, MINIBATCH_SIZE, SEED);
