@@ -1,6 +1,7 @@
 package org.xlstm.samples;
 
 import org.xlstm.samples.bench.BenchmarkCommand;
+import org.xlstm.samples.bench.MemoryCommand;
 import org.xlstm.samples.bench.OmpSetup;
 
 import picocli.CommandLine;
@@ -9,7 +10,8 @@ import picocli.CommandLine.Command;
 /** The {@code xlstm} command line: runs official xLSTM checkpoints and the quick-start demo. */
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
-        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class})
+        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class,
+                MemoryCommand.class})
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec
