@@ -68,8 +68,11 @@ final class ComputeWorkspace {
             boolean outgrown = workspace.getLastCycleAllocations() > workspace.getCurrentSize();
             boolean oversized = count[0] >= WINDOW && workspace.getCurrentSize() > SHRINK_FACTOR * HEADROOM * recentMax;
             if (outgrown || oversized || workspace.getCurrentSize() < expected) {
+                // Sized for the recent passes, within what the budget leaves; never below this pass's need.
+                long fitting = Math.min((long) (recentMax * HEADROOM),
+                        WorkspaceBudget.availableToCurrentThread(workspace.getCurrentSize()));
                 WorkspaceBudget.destroy(workspace);
-                workspace = WorkspaceBudget.create(configuration(Math.max(expected, (long) (recentMax * HEADROOM)),
+                workspace = WorkspaceBudget.create(configuration(Math.max(expected, fitting),
                         ResetPolicy.BLOCK_LEFT), id);
             }
         }
