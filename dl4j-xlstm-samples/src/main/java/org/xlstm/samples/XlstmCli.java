@@ -2,6 +2,7 @@ package org.xlstm.samples;
 
 import org.xlstm.samples.bench.BenchmarkCommand;
 import org.xlstm.samples.bench.BenchmarkLargeCommand;
+import org.xlstm.samples.bench.MemoryCommand;
 import org.xlstm.samples.bench.OmpSetup;
 import org.xlstm.samples.formal.FormalLanguagesCommand;
 import org.xlstm.samples.recall.RecallCommand;
@@ -25,6 +26,7 @@ import picocli.CommandLine.Command;
                 GenerateLargeCommand.class,
                 BenchmarkCommand.class,
                 BenchmarkLargeCommand.class,
+                MemoryCommand.class,
         })
 public final class XlstmCli implements Runnable {
 

@@ -21,9 +21,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  */
 final class ChunkedInference {
     static final int SLICE_ALIGNMENT = 256;
-    private static final long PROBE_ROWS = 16_384;
-    /** The compute workspace is sized with this much room above a pass's need. */
-    private static final double HEADROOM = 1.2;
+    private static final long PROBE_ROWS = 4_096;
 
     /** Receives each slice's module output [B, steps, nOut], valid only during the call: copy it. */
     interface SliceSink {
@@ -54,7 +52,7 @@ final class ChunkedInference {
         for (long start = 0; start < time; ) {
             long steps = sliceSteps(batch, time - start);
             long end = start + steps;
-            MemoryWorkspace scope = workspace.enter();
+            MemoryWorkspace scope = workspace.enter((long) (bytesPerRow * batch * steps));
             try (MemoryWorkspace closing = scope) {
                 boolean whole = start == 0 && end == time;
                 INDArray xs = whole ? x : x.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end),
@@ -78,7 +76,7 @@ final class ChunkedInference {
             steps = Math.max(SLICE_ALIGNMENT, PROBE_ROWS / batch);
         } else {
             long budget = WorkspaceBudget.availableToCurrentThread(workspace.currentSize());
-            steps = (long) (budget / (HEADROOM * bytesPerRow * batch));
+            steps = (long) (budget / (ComputeWorkspace.HEADROOM * bytesPerRow * batch));
         }
         if (steps >= remaining) {
             return remaining;

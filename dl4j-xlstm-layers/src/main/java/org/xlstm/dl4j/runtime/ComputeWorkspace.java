@@ -28,7 +28,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class ComputeWorkspace {
     /** Room above the need, so that slightly longer inputs do not spill. */
-    private static final double HEADROOM = 1.2;
+    static final double HEADROOM = 1.2;
     /** How many recent passes decide a shrink. */
     static final int WINDOW = 8;
     /** A workspace this many times larger than every recent need is re-created smaller. */
@@ -45,9 +45,18 @@ final class ComputeWorkspace {
 
     /** Opens the workspace for the current thread; close the returned scope when the pass is done. */
     MemoryWorkspace enter() {
+        return enter(0);
+    }
+
+    /**
+     * As {@link #enter()}, for a pass expected to need {@code expectedBytes}: the workspace is made large
+     * enough beforehand, as spilled allocations are scattered over the C heap, which may keep them.
+     */
+    MemoryWorkspace enter(long expectedBytes) {
+        long expected = (long) (expectedBytes * HEADROOM);
         MemoryWorkspace workspace = current();
         if (workspace == null) {
-            workspace = WorkspaceBudget.create(configuration(0, ResetPolicy.BLOCK_LEFT), id);
+            workspace = WorkspaceBudget.create(configuration(expected, ResetPolicy.BLOCK_LEFT), id);
         } else {
             long[] needs = recentNeeds.get();
             int[] count = passCount.get();
@@ -58,9 +67,12 @@ final class ComputeWorkspace {
             }
             boolean outgrown = workspace.getLastCycleAllocations() > workspace.getCurrentSize();
             boolean oversized = count[0] >= WINDOW && workspace.getCurrentSize() > SHRINK_FACTOR * HEADROOM * recentMax;
-            if (outgrown || oversized) {
+            if (outgrown || oversized || workspace.getCurrentSize() < expected) {
+                // Sized for the recent passes, within what the budget leaves; never below this pass's need.
+                long fitting = Math.min((long) (recentMax * HEADROOM),
+                        WorkspaceBudget.availableToCurrentThread(workspace.getCurrentSize()));
                 WorkspaceBudget.destroy(workspace);
-                workspace = WorkspaceBudget.create(configuration((long) (recentMax * HEADROOM),
+                workspace = WorkspaceBudget.create(configuration(Math.max(expected, fitting),
                         ResetPolicy.BLOCK_LEFT), id);
             }
         }

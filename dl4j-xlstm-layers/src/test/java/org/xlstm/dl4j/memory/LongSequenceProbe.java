@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.RNNFormat;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.dl4j.runtime.WorkspaceBudget;
 
 /**
  * Run by {@link LongSequenceMemoryTest} in its own JVM: one forward over a very long sequence, then many
@@ -37,12 +38,15 @@ public final class LongSequenceProbe {
             peak = sampler.bytes();
         }
         long longMillis = (System.nanoTime() - start) / 1_000_000;
+        long heldAfterLong = WorkspaceBudget.held();
         long afterLong = NativeMemory.settled();
         for (int i = 0; i < SHORT_PASSES; i++) {
             net.output(shortInput);
         }
         long end = NativeMemory.settled();
-        System.out.println("cap=" + org.xlstm.dl4j.runtime.WorkspaceBudget.cap());
+        System.out.println("cap=" + WorkspaceBudget.cap());
+        System.out.println("workspaces_after_long=" + heldAfterLong);
+        System.out.println("workspaces_end=" + WorkspaceBudget.held());
         System.out.println("long_forward_ms=" + longMillis);
         System.out.println("before=" + before);
         System.out.println("peak=" + peak);

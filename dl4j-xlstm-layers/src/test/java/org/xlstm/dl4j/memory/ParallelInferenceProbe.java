@@ -19,7 +19,7 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 public final class ParallelInferenceProbe {
     static final int THREADS = 8;
-    private static final int REQUESTS_PER_THREAD = 12;
+    private static final int REQUESTS_PER_THREAD = 6;
     private static final int BATCH = 4;
     private static final int T = 2048;
 

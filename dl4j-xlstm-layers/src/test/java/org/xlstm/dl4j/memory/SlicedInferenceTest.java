@@ -22,7 +22,7 @@ import org.xlstm.dl4j.runtime.WorkspaceBudget;
  */
 class SlicedInferenceTest {
     private static final double TOLERANCE = 1e-5;
-    /** Longer than the probe slice of a layer's first pass (16,384 rows), so slicing starts within a call. */
+    /** Longer than the probe slice of a layer's first pass (4,096 rows), so slicing starts within a call. */
     private static final int T = 20_000;
     private static final String UNCAPPED = "64g";
     private static final String TINY_CAP = "1m";
