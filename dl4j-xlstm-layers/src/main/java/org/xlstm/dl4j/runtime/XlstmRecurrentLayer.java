@@ -89,21 +89,24 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
-        setInput(input, workspaceMgr);
+        // The input is used only during this call, so it is not kept (setInput would move it into DL4J's INPUT
+        // workspace, which a ComputationGraph's rnnTimeStep does not always have open: ND4JWorkspaceException).
         StepRunner fast = maskArray == null ? stepRunner() : null;
         boolean stepped;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             stepped = fast != null && fast.step(params, input, previousState);
         }
         if (stepped) {
-            previousState = fast.state();
             // The output is created here, in the workspace DL4J has open for activations.
-            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, fast.output());
+            INDArray output = requireFinite(fast.output());
+            previousState = fast.state();
+            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, output);
         }
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              MemoryWorkspace scratch = INFERENCE.enter()) {
             INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
             ModuleForward result = module.forward(params, x, moduleMask(x), previousState, false);
+            requireFinite(result.output);
             previousState = detached(result.finalState);
             return escapeActivations(result.output, workspaceMgr);
         }
@@ -137,7 +140,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
                  MemoryWorkspace scratch = INFERENCE.enter()) {
                 ModuleForward result = moduleForward(initialState, false, storeLastForTBPTT);
-                return escapeActivations(result.output, workspaceMgr);
+                return escapeActivations(requireFinite(result.output), workspaceMgr);
             }
         }
         INDArray output;
@@ -145,7 +148,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             List<Object> callKind = List.of(Arrays.toString(input.shape()), input.dataType(),
                     maskArray == null ? "" : Arrays.toString(maskArray.shape()), initialState != null);
             lastForward = trainingWorkspace().run(callKind, () -> moduleForward(initialState, true, storeLastForTBPTT));
-            output = escapeActivations(lastForward.output, workspaceMgr);
+            output = escapeActivations(requireFinite(lastForward.output), workspaceMgr);
         }
         lastForwardInput = input;
         lastInitialState = initialState;
@@ -167,6 +170,17 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             tbpttState = detached(result.finalState);
         }
         return result;
+    }
+
+    /**
+     * The input was checked finite on the way in, so a non-finite output comes from this layer's parameters or
+     * an overflow: reported here, naming them, rather than as the next layer's "input contains NaN".
+     */
+    private INDArray requireFinite(INDArray output) {
+        if (NonFinite.any(output)) {
+            throw NonFinite.outputError(layerConf().describe(), params);
+        }
+        return output;
     }
 
     /** The module output in the layer's format, copied out of the compute workspace the caller is in. */
