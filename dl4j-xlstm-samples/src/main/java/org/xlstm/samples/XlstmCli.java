@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 /** The {@code xlstm} command line: runs official xLSTM checkpoints and the quick-start demo. */
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
-        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class})
+        subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class,
+                SoakCommand.class})
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec
