@@ -165,8 +165,16 @@ public final class SoakCommand implements Callable<Integer> {
      * own tally, so the process's resident size is the measure that sees them.
      */
     private static long[] memory() {
+        // ND4J frees native buffers on its own threads once GC has queued their references: give them time,
+        // or the measure counts a backlog of buffers that are already garbage.
         for (int i = 0; i < 3; i++) {
             System.gc();
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
         }
         Runtime rt = Runtime.getRuntime();
         return new long[] {rt.totalMemory() - rt.freeMemory(), Pointer.physicalBytes() - rt.totalMemory()};
