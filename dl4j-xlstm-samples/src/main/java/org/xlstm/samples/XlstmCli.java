@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
                 BenchmarkCommand.class,
                 BenchmarkLargeCommand.class,
                 MemoryCommand.class,
+                SoakCommand.class,
         })
 public final class XlstmCli implements Runnable {
 
@@ -54,6 +55,6 @@ public final class XlstmCli implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: import-run, demo or benchmark");
+        throw new CommandLine.ParameterException(spec.commandLine(), "a subcommand is required (see --help)");
     }
 }

@@ -26,7 +26,7 @@ final class ConfigDocuments {
         try {
             tree = new ObjectMapper().readValue(text, Object.class);
         } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("config is not valid JSON: " + e.getOriginalMessage(), e);
+            throw new ConfigException("config is not valid JSON: " + e.getOriginalMessage(), e);
         }
         return requireMapping(tree, "JSON");
     }
@@ -37,7 +37,7 @@ final class ConfigDocuments {
             // SafeConstructor: a config file must never instantiate arbitrary Java classes.
             tree = new Yaml(new SafeConstructor(new LoaderOptions())).load(text);
         } catch (YAMLException e) {
-            throw new IllegalArgumentException("config is not valid YAML: " + e.getMessage(), e);
+            throw new ConfigException("config is not valid YAML: " + e.getMessage(), e);
         }
         return requireMapping(tree, "YAML");
     }
@@ -46,13 +46,13 @@ final class ConfigDocuments {
         try {
             return Files.readString(path, StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read config file " + path + ": " + e.getMessage(), e);
+            throw new ConfigException("cannot read config file " + path + ": " + e.getMessage(), e);
         }
     }
 
     private static Map<?, ?> requireMapping(Object tree, String format) {
         if (!(tree instanceof Map)) {
-            throw new IllegalArgumentException("config " + format + " must be a mapping at the top level, got "
+            throw new ConfigException("config " + format + " must be a mapping at the top level, got "
                     + (tree == null ? "nothing" : ConfigMap.describe(tree)));
         }
         return (Map<?, ?>) tree;

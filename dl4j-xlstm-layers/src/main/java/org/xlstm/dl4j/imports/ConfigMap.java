@@ -87,18 +87,18 @@ final class ConfigMap {
         boolean integral = v instanceof Integer || v instanceof Long || v instanceof Short
                 || v instanceof Byte || v instanceof BigInteger;
         if (!integral) {
-            throw new IllegalArgumentException("config key '" + key + "': expected an integer, got "
+            throw new ConfigException("config key '" + key + "': expected an integer, got "
                     + describe(v));
         }
         long l = ((Number) v).longValue();
         if (v instanceof BigInteger ? ((BigInteger) v).bitLength() > 31 : l != (int) l) {
-            throw new IllegalArgumentException("config key '" + key + "': expected a 32-bit integer, got " + v);
+            throw new ConfigException("config key '" + key + "': expected a 32-bit integer, got " + v);
         }
         return (int) l;
     }
 
-    IllegalArgumentException typeError(String name, String expected, Object actual) {
-        return new IllegalArgumentException("config key '" + key(name) + "': expected " + expected + ", got "
+    ConfigException typeError(String name, String expected, Object actual) {
+        return new ConfigException("config key '" + key(name) + "': expected " + expected + ", got "
                 + describe(actual));
     }
 

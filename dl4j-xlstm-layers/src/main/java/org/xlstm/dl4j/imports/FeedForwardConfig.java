@@ -45,7 +45,7 @@ public final class FeedForwardConfig {
         this.roundProjUpToMultipleOf = roundProjUpToMultipleOf;
         this.innerSize = UpProjection.innerSize(PREFIX + "proj_factor", projFactor, embeddingDim, roundProjUpDimUp, roundProjUpToMultipleOf);
         if (innerSize < 1) {
-            throw new IllegalArgumentException("config key '" + PREFIX + "proj_factor': " + projFactor + " * "
+            throw new ConfigException("config key '" + PREFIX + "proj_factor': " + projFactor + " * "
                     + embeddingDim + " rounds down to an inner size of 0");
         }
     }

@@ -50,7 +50,7 @@ public final class MlstmLayerConfig {
         this.contextLength = contextLength;
         this.innerSize = UpProjection.innerSize(PREFIX + "proj_factor", projFactor, embeddingDim, roundProjUpDimUp, roundProjUpToMultipleOf);
         if (innerSize < 1) {
-            throw new IllegalArgumentException("config key '" + PREFIX + "proj_factor': " + projFactor + " * "
+            throw new ConfigException("config key '" + PREFIX + "proj_factor': " + projFactor + " * "
                     + embeddingDim + " rounds down to an inner size of 0");
         }
         Checks.divides(PREFIX + "num_heads", numHeads, "the inner size", innerSize);

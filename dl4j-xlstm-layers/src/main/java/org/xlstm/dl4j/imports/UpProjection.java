@@ -15,7 +15,7 @@ final class UpProjection {
         double inner = (roundUp ? Math.ceil(multiples) : Math.floor(multiples)) * multiple;
         // Compared as a double: the cast of a larger value to int would wrap or saturate.
         if (inner > ConfigLimits.MAX_INNER_SIZE) {
-            throw new IllegalArgumentException("config key '" + key + "': " + projFactor + " * " + embeddingDim
+            throw new ConfigException("config key '" + key + "': " + projFactor + " * " + embeddingDim
                     + " gives an inner size of " + (long) inner + ", expected <= " + ConfigLimits.MAX_INNER_SIZE
                     + " (see ConfigLimits)");
         }

@@ -43,10 +43,10 @@ public final class XlstmStackConfig {
         checkSizes(embeddingDim, numBlocks, contextLength);
         Checks.probability("dropout", dropout);
         if (mlstm == null && slstm == null) {
-            throw new IllegalArgumentException("config keys 'mlstm_block' / 'slstm_block': expected at least one, got neither");
+            throw new ConfigException("config keys 'mlstm_block' / 'slstm_block': expected at least one, got neither");
         }
         if (slstmFeedForward != null && slstm == null) {
-            throw new IllegalArgumentException("config key 'slstm_block.feedforward': given without an sLSTM block config");
+            throw new ConfigException("config key 'slstm_block.feedforward': given without an sLSTM block config");
         }
         requireEmbeddingDim("mlstm_block.mlstm", mlstm == null ? embeddingDim : mlstm.getEmbeddingDim(), embeddingDim);
         requireEmbeddingDim("slstm_block.slstm", slstm == null ? embeddingDim : slstm.getEmbeddingDim(), embeddingDim);
@@ -61,13 +61,13 @@ public final class XlstmStackConfig {
             for (int i = 0; i < slstmAt.size(); i++) {
                 int p = slstmAt.get(i);
                 if (p < 0 || p >= numBlocks) {
-                    throw new IllegalArgumentException("config key 'slstm_at[" + i + "]': expected a block index in [0, "
+                    throw new ConfigException("config key 'slstm_at[" + i + "]': expected a block index in [0, "
                             + numBlocks + "), got " + p);
                 }
                 positions.add(p);
             }
             if (!positions.isEmpty() && slstm == null) {
-                throw new IllegalArgumentException("config key 'slstm_at': expected no positions without an "
+                throw new ConfigException("config key 'slstm_at': expected no positions without an "
                         + "'slstm_block' config, got " + positions);
             }
         }
@@ -100,7 +100,7 @@ public final class XlstmStackConfig {
 
     private static void requireEmbeddingDim(String key, int actual, int expected) {
         if (actual != expected) {
-            throw new IllegalArgumentException("config key '" + key + ".embedding_dim': expected the stack's "
+            throw new ConfigException("config key '" + key + ".embedding_dim': expected the stack's "
                     + expected + ", got " + actual);
         }
     }
@@ -171,7 +171,7 @@ public final class XlstmStackConfig {
         List<?> list = (List<?>) raw;
         for (int i = 0; i < list.size(); i++) {
             if (list.get(i) == null) {
-                throw new IllegalArgumentException("config key 'slstm_at[" + i + "]': expected an integer, got null");
+                throw new ConfigException("config key 'slstm_at[" + i + "]': expected an integer, got null");
             }
             out.add(ConfigMap.toInt("slstm_at[" + i + "]", list.get(i)));
         }

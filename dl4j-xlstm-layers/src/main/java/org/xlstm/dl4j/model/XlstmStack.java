@@ -11,6 +11,7 @@ import org.xlstm.dl4j.conf.SLSTMBlock;
 import org.xlstm.dl4j.conf.XlstmLayerConfig;
 import org.xlstm.dl4j.conf.XlstmLayerNorm;
 import org.xlstm.dl4j.imports.BlockType;
+import org.xlstm.dl4j.imports.ConfigException;
 import org.xlstm.dl4j.imports.FeedForwardConfig;
 import org.xlstm.dl4j.imports.MlstmLayerConfig;
 import org.xlstm.dl4j.imports.OfficialLayouts;
@@ -52,16 +53,20 @@ public final class XlstmStack {
 
     private static SLSTMBlock slstmBlock(XlstmStackConfig config, int index, RNNFormat format) {
         SlstmLayerConfig s = config.getSlstm();
-        FeedForwardConfig ff = config.getSlstmFeedForward();
-        if (ff == null) {
-            throw new IllegalArgumentException("sLSTM block " + index + ": a stack without the gated feed-forward"
-                    + " (feedforward: null) is not supported by SLSTMBlock");
-        }
+        FeedForwardConfig ff = feedForward(config, index);
         return new SLSTMBlock.Builder().size(config.getEmbeddingDim()).numHeads(s.getNumHeads())
                 .convKernelSize(s.getConv1dKernelSize()).biasInit(SLSTMBiasInit.fromOfficialName(s.getBiasInit()))
                 .blockPosition(index, config.getNumBlocks()).ffnProjFactor(ff.getProjFactor())
                 .ffnActivation(activation(ff.getActFn(), index)).ffnBias(ff.isBias()).dataFormat(format)
                 .name("block" + index + "_slstm").build();
+    }
+
+    private static FeedForwardConfig feedForward(XlstmStackConfig config, int index) {
+        if (config.getSlstmFeedForward() == null) {
+            throw new ConfigException("config key 'slstm_block.feedforward': null (sLSTM block " + index + " without"
+                    + " the gated feed-forward) is not supported by SLSTMBlock");
+        }
+        return config.getSlstmFeedForward();
     }
 
     private static GatedFeedForwardModule.Activation activation(String official, int index) {
@@ -88,7 +93,7 @@ public final class XlstmStack {
             String block = prefix + "blocks." + i + ".";
             if (config.blockType(i) == BlockType.SLSTM) {
                 SlstmLayerConfig s = config.getSlstm();
-                FeedForwardConfig ff = config.getSlstmFeedForward();
+                FeedForwardConfig ff = feedForward(config, i);
                 all.add(OfficialLayouts.slstmBlock(block, e, s.getNumHeads(), s.getConv1dKernelSize(),
                         ff.getInnerSize(), ff.isBias(), cudaLayout));
             } else {

@@ -42,20 +42,22 @@ public final class LayerNormModule implements SequenceModule {
                                  boolean forBackward) {
         INDArray rows = x.reshape(x.size(0) * x.size(1), size);
         INDArray y = GroupNorm.forward(rows, params.get(weight), 1, MLSTMModule.NORM_EPS).reshape(x.shape());
-        return new ModuleForward(y, Collections.emptyMap(), forBackward ? rows : null);
+        return new ModuleForward(MaskedSteps.zero(y, mask), Collections.emptyMap(),
+                forBackward ? new INDArray[] {rows, mask} : null);
     }
 
     @Override
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> gradients) {
-        INDArray rows = (INDArray) forward.cache;
+        INDArray rows = ((INDArray[]) forward.cache)[0];
+        INDArray mask = ((INDArray[]) forward.cache)[1];
         return GroupNorm.backward(rows, params.get(weight), 1, MLSTMModule.NORM_EPS,
-                dy.reshape(rows.shape()), gradients.get(weight)).reshape(dy.shape());
+                MaskedSteps.zero(dy, mask).reshape(rows.shape()), gradients.get(weight)).reshape(dy.shape());
     }
 
     @Override
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
-        return GraphOps.groupNorm(sd, x, params.get(weight), 1, size, MLSTMModule.NORM_EPS);
+        return MaskedSteps.zero(sd, GraphOps.groupNorm(sd, x, params.get(weight), 1, size, MLSTMModule.NORM_EPS), mask);
     }
 
     @Override

@@ -47,6 +47,7 @@ public final class PreNormResidual implements SequenceModule {
     private static final class Cache {
         INDArray x2;
         ModuleForward inner;
+        INDArray mask;
     }
 
     @Override
@@ -56,7 +57,9 @@ public final class PreNormResidual implements SequenceModule {
         c.x2 = x.reshape(x.size(0) * x.size(1), x.size(2));
         INDArray normed = GroupNorm.forward(c.x2, params.get(normWeight), 1, MLSTMModule.NORM_EPS);
         c.inner = inner.forward(params, normed.reshape(x.shape()), mask, state, forBackward);
-        INDArray y = c.inner.output.add(x);
+        // A masked step outputs zero, not x.
+        INDArray y = MaskedSteps.zero(c.inner.output.add(x), mask);
+        c.mask = mask;
         return new ModuleForward(y, c.inner.finalState, forBackward ? c : null);
     }
 
@@ -64,16 +67,17 @@ public final class PreNormResidual implements SequenceModule {
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> gradients) {
         Cache c = (Cache) forward.cache;
-        INDArray dNormed = inner.backward(params, c.inner, dy, gradients);
+        INDArray dyKept = MaskedSteps.zero(dy, c.mask);
+        INDArray dNormed = inner.backward(params, c.inner, dyKept, gradients);
         INDArray dx2 = GroupNorm.backward(c.x2, params.get(normWeight), 1, MLSTMModule.NORM_EPS,
                 dNormed.reshape(c.x2.shape()), gradients.get(normWeight));
-        return dx2.reshape(dy.shape()).addi(dy);
+        return dx2.reshape(dy.shape()).addi(dyKept);
     }
 
     @Override
     public SDVariable define(SameDiff sd, SDVariable x, Map<String, SDVariable> params, SDVariable mask) {
         SDVariable normed = GraphOps.groupNorm(sd, x, params.get(normWeight), 1, inputSize(), MLSTMModule.NORM_EPS);
-        return x.add(inner.define(sd, normed, params, mask));
+        return MaskedSteps.zero(sd, x.add(inner.define(sd, normed, params, mask)), mask);
     }
 
     @Override

@@ -48,21 +48,13 @@ public final class SequenceLayout {
                     + " in " + what + " of shape " + Arrays.toString(array.shape()) + " (" + format + ", expected "
                     + expected + ")");
         }
-        if (containsNaN(array)) {
-            throw new IllegalArgumentException(conf.describe() + ": " + what + " contains NaN values (shape "
-                    + Arrays.toString(array.shape()) + ")");
+        if (NonFinite.any(array)) {
+            throw new IllegalArgumentException(conf.describe() + ": " + what + " contains non-finite values (NaN or"
+                    + " infinite; shape " + Arrays.toString(array.shape()) + ")");
         }
         INDArray typed = array.dataType() == dataType ? array : array.castTo(dataType);
         INDArray btf = format == RNNFormat.NCW ? typed.permute(0, 2, 1) : typed;
         return btf.dup('c');
-    }
-
-    /**
-     * NaN propagates through a sum, so one sum (a fast reduction) rules NaN out; only a NaN sum, which +inf
-     * and -inf together also give, needs the element-wise search (several times slower on large inputs).
-     */
-    private static boolean containsNaN(INDArray array) {
-        return Double.isNaN(array.sumNumber().doubleValue()) && BooleanIndexing.or(array, Conditions.isNan());
     }
 
     /** The shape of a module's [B, T, F] array in the layer's data format. */

@@ -91,18 +91,20 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
-        setInput(input, workspaceMgr);
+        // The input is used only during this call, so it is not kept (setInput would move it into DL4J's INPUT
+        // workspace, which a ComputationGraph's rnnTimeStep does not always have open: ND4JWorkspaceException).
         StepRunner fast = maskArray == null ? stepRunner() : null;
         boolean stepped;
         try (MemoryWorkspace ignored = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             stepped = fast != null && fast.step(params, input, previousState);
         }
         if (stepped) {
-            previousState = fast.state();
             // The output is created here, in the workspace DL4J has open for activations.
-            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, fast.output());
+            INDArray output = requireFinite(fast.output());
+            previousState = fast.state();
+            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, output);
         }
-        Pair<INDArray, Map<String, INDArray>> result = infer(previousState, workspaceMgr);
+        Pair<INDArray, Map<String, INDArray>> result = infer(input, previousState, workspaceMgr);
         previousState = result.getSecond();
         return result.getFirst();
     }
@@ -132,7 +134,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         assertInputSet(false);
         applyDropOutIfNecessary(training, workspaceMgr);
         if (!training) {
-            Pair<INDArray, Map<String, INDArray>> result = infer(initialState, workspaceMgr);
+            Pair<INDArray, Map<String, INDArray>> result = infer(input, initialState, workspaceMgr);
             if (storeLastForTBPTT) {
                 tbpttState = result.getSecond();
             }
@@ -143,7 +145,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             List<Object> callKind = List.of(Arrays.toString(input.shape()), input.dataType(),
                     maskArray == null ? "" : Arrays.toString(maskArray.shape()), initialState != null);
             lastForward = trainingWorkspace().run(callKind, () -> moduleForward(initialState, true, storeLastForTBPTT));
-            output = escapeActivations(lastForward.output, workspaceMgr);
+            output = escapeActivations(requireFinite(lastForward.output), workspaceMgr);
         }
         lastForwardInput = input;
         lastInitialState = initialState;
@@ -154,16 +156,16 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
      * An inference forward in time slices that fit the workspace budget ({@link ChunkedInference}): the output,
      * in the workspace DL4J expects activations in, and the state after the last step.
      */
-    private Pair<INDArray, Map<String, INDArray>> infer(Map<String, INDArray> initialState,
+    private Pair<INDArray, Map<String, INDArray>> infer(INDArray layerInput, Map<String, INDArray> initialState,
                                                         LayerWorkspaceMgr workspaceMgr) {
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
+            INDArray x = SequenceLayout.toModuleLayout(layerConf(), layerInput, dataType);
             INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType,
                     SequenceLayout.layerShape(layerConf(), x.size(0), x.size(1), module.outputSize()), 'c');
             Map<String, INDArray> finalState = inference.forward(params, x, moduleMask(x), initialState,
                     (start, slice) -> SequenceLayout.writeInLayerFormat(layerConf(), slice,
                             SequenceLayout.timeSlice(layerConf(), output, start, start + slice.size(1))));
-            return new Pair<>(output, finalState);
+            return new Pair<>(requireFinite(output), finalState);
         }
     }
 
@@ -182,6 +184,17 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             tbpttState = detached(result.finalState);
         }
         return result;
+    }
+
+    /**
+     * The input was checked finite on the way in, so a non-finite output comes from this layer's parameters or
+     * an overflow: reported here, naming them, rather than as the next layer's "input contains NaN".
+     */
+    private INDArray requireFinite(INDArray output) {
+        if (NonFinite.any(output)) {
+            throw NonFinite.outputError(layerConf().describe(), params);
+        }
+        return output;
     }
 
     /** The module output in the layer's format, copied out of the compute workspace the caller is in. */

@@ -34,7 +34,7 @@ public final class StepRunner {
     }
 
     /**
-     * One step: input [B, nIn, 1] (NCW) or [B, 1, nIn] (NWC), float32, without NaN; {@code previous} the
+     * One step: input [B, nIn, 1] (NCW) or [B, 1, nIn] (NWC), float32, finite; {@code previous} the
      * layer's state or null. Returns false, changing nothing, where the input or the state does not fit.
      * Call outside workspaces: the state arrays are kept across calls.
      */
@@ -56,7 +56,7 @@ public final class StepRunner {
         INDArray contiguous = HostArrays.isDense(input) ? input : input.dup('c');
         HostArrays.read(HostArrays.pointer(contiguous, "input"), 0, x, 0, x.length);
         for (float v : x) {
-            if (Float.isNaN(v)) {
+            if (!Float.isFinite(v)) {
                 return false;
             }
         }

@@ -1,0 +1,190 @@
+package org.xlstm.samples;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+import org.bytedeco.javacpp.Pointer;
+import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.learning.config.NoOp;
+import org.xlstm.dl4j.conf.MLSTMBlock;
+import org.xlstm.dl4j.conf.SLSTMBlock;
+import org.xlstm.dl4j.conf.XlstmLayerNorm;
+import org.xlstm.dl4j.runtime.NonFinite;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * A long streaming run: rnnTimeStep of a mixed mLSTM/sLSTM stack, one token at a time with random input, checking
+ * that every output is finite, that heap and off-heap memory stay flat, and that a recorded segment replays to the
+ * same outputs after a state reset; prints the step latency distribution.
+ */
+@Command(name = "soak", mixinStandardHelpOptions = true,
+        description = {"Streams --steps rnnTimeStep calls through a mixed mLSTM/sLSTM stack (float32, random input)"
+                + " and checks: every output finite; heap (after GC) and off-heap resident memory within --tolerance"
+                + " of their values after --baseline-after steps; the first --replay steps, replayed from a cleared"
+                + " state every --replay-every steps, give the same outputs. Prints p50/p99/max step latency."
+                + " Exit code 1 when a check fails."})
+public final class SoakCommand implements Callable<Integer> {
+
+    @Option(names = "--steps", defaultValue = "1000000", description = "time steps (default: ${DEFAULT-VALUE})")
+    private int steps;
+
+    @Option(names = "--size", defaultValue = "64", description = "embedding size (default: ${DEFAULT-VALUE})")
+    private int size;
+
+    @Option(names = "--baseline-after", defaultValue = "10000",
+            description = "steps after which memory is measured as the baseline (default: ${DEFAULT-VALUE})")
+    private int baselineAfter;
+
+    @Option(names = "--tolerance", defaultValue = "0.05",
+            description = "allowed relative memory growth over the baseline (default: ${DEFAULT-VALUE})")
+    private double tolerance;
+
+    @Option(names = "--replay", defaultValue = "200", description = "length of the replayed segment (default: ${DEFAULT-VALUE})")
+    private int replay;
+
+    @Option(names = "--replay-every", defaultValue = "100000",
+            description = "steps between replay checks, and the last step (default: ${DEFAULT-VALUE})")
+    private int replayEvery;
+
+    @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
+    private long seed;
+
+    /** Distinct random inputs, drawn in a seeded order: random input without a per-step allocation. */
+    private static final int INPUTS = 4096;
+
+    @Override
+    public Integer call() {
+        if (steps <= baselineAfter || replay > baselineAfter || replay < 1) {
+            throw new IllegalArgumentException("need --replay (" + replay + ") in [1, --baseline-after ("
+                    + baselineAfter + ")] and --baseline-after < --steps (" + steps + ")");
+        }
+        MultiLayerNetwork net = network();
+        Nd4j.getRandom().setSeed(seed);
+        INDArray[] inputs = new INDArray[INPUTS];
+        for (int i = 0; i < INPUTS; i++) {
+            inputs[i] = Nd4j.randn(DataType.FLOAT, 1, size, 1);
+        }
+        int[] order = new int[steps];
+        java.util.Random random = new java.util.Random(seed);
+        for (int t = 0; t < steps; t++) {
+            order[t] = random.nextInt(INPUTS);
+        }
+        List<INDArray> recorded = new ArrayList<>();
+        long[] nanos = new long[steps];
+        long[] baseline = null;
+        List<String> failures = new ArrayList<>();
+        long started = System.nanoTime();
+        for (int t = 0; t < steps; t++) {
+            long t0 = System.nanoTime();
+            INDArray out = net.rnnTimeStep(inputs[order[t]]);
+            nanos[t] = System.nanoTime() - t0;
+            if (NonFinite.any(out)) {
+                failures.add("step " + t + ": non-finite output");
+                break;
+            }
+            if (t < replay) {
+                recorded.add(out.dup());
+            }
+            if (t + 1 == baselineAfter) {
+                baseline = memory();
+                System.out.printf("baseline after %,d steps: heap %,d bytes, off-heap resident %,d bytes%n", baselineAfter,
+                        baseline[0], baseline[1]);
+            }
+            if ((t + 1) % replayEvery == 0 || t + 1 == steps) {
+                String replayed = replay(net, inputs, order, recorded);
+                if (replayed != null) {
+                    failures.add("step " + (t + 1) + ": " + replayed);
+                    break;
+                }
+                long[] now = memory();
+                System.out.printf("%,d steps, %.1f s, replay ok, heap %,d, off-heap %,d bytes%n", t + 1,
+                        (System.nanoTime() - started) / 1e9, now[0], now[1]);
+            }
+        }
+        long[] end = memory();
+        if (baseline != null) {
+            check(failures, "heap", baseline[0], end[0]);
+            check(failures, "off-heap resident", baseline[1], end[1]);
+        }
+        long[] sorted = nanos.clone();
+        Arrays.sort(sorted);
+        System.out.printf("steps %,d  latency p50 %.1f us  p99 %.1f us  max %.1f us  (%.1f s in all)%n", steps,
+                sorted[steps / 2] / 1e3, sorted[(int) (steps * 0.99)] / 1e3, sorted[steps - 1] / 1e3,
+                (System.nanoTime() - started) / 1e9);
+        System.out.printf("memory at the end: heap %,d bytes, off-heap resident %,d bytes%n", end[0], end[1]);
+        failures.forEach(f -> System.out.println("FAILED " + f));
+        System.out.println(failures.isEmpty() ? "soak ok" : "soak FAILED");
+        return failures.isEmpty() ? 0 : 1;
+    }
+
+    private MultiLayerNetwork network() {
+        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(DataType.FLOAT).updater(new NoOp()).list()
+                .layer(new MLSTMBlock.Builder().numHeads(4).build())
+                .layer(new SLSTMBlock.Builder().numHeads(4).build())
+                .layer(new MLSTMBlock.Builder().numHeads(4).build())
+                .layer(new XlstmLayerNorm.Builder().build())
+                .setInputType(InputType.recurrent(size)).build());
+        net.init();
+        return net;
+    }
+
+    /** Clears the state, replays the recorded segment, compares, and puts the live state back. */
+    private static String replay(MultiLayerNetwork net, INDArray[] inputs, int[] order, List<INDArray> recorded) {
+        List<Map<String, INDArray>> live = new ArrayList<>();
+        for (int i = 0; i < net.getnLayers(); i++) {
+            live.add(net.rnnGetPreviousState(i));
+        }
+        net.rnnClearPreviousState();
+        String mismatch = null;
+        for (int t = 0; t < recorded.size() && mismatch == null; t++) {
+            INDArray again = net.rnnTimeStep(inputs[order[t]]);
+            if (!again.equals(recorded.get(t))) {
+                mismatch = "replayed step " + t + " differs from the recorded output";
+            }
+        }
+        for (int i = 0; i < live.size(); i++) {
+            net.rnnSetPreviousState(i, live.get(i));
+        }
+        return mismatch;
+    }
+
+    /**
+     * Heap in use after a full collection, and the resident memory of the process outside the committed heap
+     * (native buffers, workspaces, thread stacks, code): ND4J's CPU buffers are not all counted by javacpp's
+     * own tally, so the process's resident size is the measure that sees them.
+     */
+    private static long[] memory() {
+        // ND4J frees native buffers on its own threads once GC has queued their references: give them time,
+        // or the measure counts a backlog of buffers that are already garbage.
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+            try {
+                Thread.sleep(1000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        Runtime rt = Runtime.getRuntime();
+        return new long[] {rt.totalMemory() - rt.freeMemory(), Pointer.physicalBytes() - rt.totalMemory()};
+    }
+
+    private void check(List<String> failures, String what, long baseline, long end) {
+        double growth = (end - baseline) / (double) baseline;
+        System.out.printf("%s: %,d -> %,d bytes (%+.2f%%)%n", what, baseline, end, growth * 100);
+        if (growth > tolerance) {
+            failures.add(what + " grew " + String.format("%.2f%%", growth * 100) + " over the baseline");
+        }
+    }
+}
