@@ -3,6 +3,7 @@ package org.xlstm.samples;
 import org.xlstm.samples.bench.BenchmarkCommand;
 import org.xlstm.samples.bench.OmpSetup;
 import org.xlstm.samples.formal.FormalLanguagesCommand;
+import org.xlstm.samples.generate.GenerateCommand;
 import org.xlstm.samples.recall.RecallCommand;
 import org.xlstm.samples.swaplstm.SwapLstmCommand;
 
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
 @Command(name = "xlstm", mixinStandardHelpOptions = true, version = "xlstm 0.1.0",
         description = "xLSTM (mLSTM/sLSTM) for Deeplearning4j.",
         subcommands = {ImportRunCommand.class, DemoCommand.class, BenchmarkCommand.class,
-                SwapLstmCommand.class, FormalLanguagesCommand.class, RecallCommand.class})
+                SwapLstmCommand.class, FormalLanguagesCommand.class, RecallCommand.class,
+                GenerateCommand.class})
 public final class XlstmCli implements Runnable {
 
     @CommandLine.Spec
