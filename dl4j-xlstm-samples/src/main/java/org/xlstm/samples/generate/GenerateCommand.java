@@ -96,6 +96,10 @@ public final class GenerateCommand implements Callable<Integer> {
      * mLSTM first and sLSTM second, then DL4J's softmax cross-entropy for training.
      */
     MultiLayerNetwork languageModel(int vocabulary) {
+        return languageModel(vocabulary, embedding, context, seed);
+    }
+
+    static MultiLayerNetwork languageModel(int vocabulary, int embedding, int context, long seed) {
         XlstmLmConfig config = XlstmLmConfig.fromYaml("vocab_size: " + vocabulary + "\nembedding_dim: " + embedding
                 + "\nnum_blocks: 2\nslstm_at: [1]\ncontext_length: " + context + "\n"
                 + "mlstm_block: {mlstm: {num_heads: 4, conv1d_kernel_size: 4, qkv_proj_blocksize: 4}}\n"
@@ -179,7 +183,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 logits = net.rnnTimeStep(next);
                 if (t % CHECKPOINT == 0) {
                     double ms = (System.nanoTime() - blockStart) / 1e6 / CHECKPOINT;
-                    System.gc();
+                    settle();
                     Runtime rt = Runtime.getRuntime();
                     checkpoints.add(new double[] {t, (rt.totalMemory() - rt.freeMemory()) / 1e6,
                             Nd4j.getMemoryManager().allocatedMemory(0) / 1e6, ms});
@@ -201,6 +205,17 @@ public final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("generate at least " + CHECKPOINT + " tokens to measure memory and time");
         }
         return checkpoints;
+    }
+
+    /** Two garbage collections with a pause between, so that the heap reading holds live objects only. */
+    private static void settle() {
+        System.gc();
+        try {
+            Thread.sleep(50);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        System.gc();
     }
 
     /** The logits of the last step, [vocabulary]. */

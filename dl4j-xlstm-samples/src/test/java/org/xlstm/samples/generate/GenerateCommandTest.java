@@ -1,5 +1,6 @@
 package org.xlstm.samples.generate;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +13,9 @@ import java.util.Random;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.xlstm.samples.common.SampleRun;
 
 /**
@@ -38,6 +42,22 @@ class GenerateCommandTest {
             }
         }
         SampleRun.assertPng(dir.resolve("generate.png"), 500);
+    }
+
+    /** The streaming path the generation uses gives the logits the whole-sequence forward pass gives. */
+    @Test
+    void characterByCharacterStepsMatchTheSequenceForward() {
+        CharacterVocabulary text = CharacterVocabulary.of("To be, or not to be: that is the question.");
+        MultiLayerNetwork net = GenerateCommand.languageModel(text.size(), 16, 16, 5);
+        net.fit(text.batch(new Random(2), 4, 16));
+        INDArray ids = text.ids("or not to be");
+        INDArray whole = net.output(ids, false);
+        net.rnnClearPreviousState();
+        for (int t = 0; t < ids.size(2); t++) {
+            INDArray step = net.rnnTimeStep(ids.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(t, t + 1)));
+            INDArray expected = whole.get(NDArrayIndex.all(), NDArrayIndex.all(), NDArrayIndex.interval(t, t + 1));
+            assertArrayEquals(expected.dup().data().asDouble(), step.dup().data().asDouble(), 1e-4, "step " + t);
+        }
     }
 
     @Test
