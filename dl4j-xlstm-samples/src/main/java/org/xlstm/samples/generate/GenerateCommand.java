@@ -21,6 +21,7 @@ import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
+import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 import org.nd4j.linalg.activations.Activation;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -247,6 +248,7 @@ public final class GenerateCommand implements Callable<Integer> {
         XYChart chart = new XYChartBuilder().width(1000).height(550).title("Streaming generation through rnnTimeStep")
                 .xAxisTitle("generated tokens").yAxisTitle("MB").build();
         chart.setYAxisGroupTitle(1, "ms per token");
+        chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         chart.getStyler().setYAxisMin(0, 0.0);
         chart.getStyler().setYAxisMin(1, 0.0);
         double[][] columns = new double[4][checkpoints.size()];
