@@ -5,6 +5,7 @@ import org.xlstm.samples.bench.BenchmarkLargeCommand;
 import org.xlstm.samples.bench.MemoryCommand;
 import org.xlstm.samples.bench.OmpSetup;
 import org.xlstm.samples.formal.FormalLanguagesCommand;
+import org.xlstm.samples.generate.GenerateCommand;
 import org.xlstm.samples.recall.RecallCommand;
 import org.xlstm.samples.scaleout.ScaleOutCommand;
 import org.xlstm.samples.swaplstm.SwapLstmCommand;
@@ -20,6 +21,7 @@ import picocli.CommandLine.Command;
                 SwapLstmCommand.class,
                 FormalLanguagesCommand.class,
                 RecallCommand.class,
+                GenerateCommand.class,
                 ScaleOutCommand.class,
                 ImportRunCommand.class,
                 ImportRunLargeCommand.class,

@@ -55,11 +55,11 @@ public final class FormalLanguagesCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "fewer training steps (minutes on 2 cores)")
     private boolean quick;
 
-    @Option(names = "--steps", description = "training minibatches per task and model (default: 2000, --quick 250)")
+    @Option(names = "--steps", description = "training minibatches per task and model (default: 2000, --quick 200)")
     private Integer steps;
 
-    @Option(names = "--train-length", defaultValue = "20", description = "longest training string (default: ${DEFAULT-VALUE})")
-    private int trainLength;
+    @Option(names = "--train-length", description = "longest training string (default: 20, --quick 10)")
+    private Integer trainLength;
 
     @Option(names = "--width", defaultValue = "32", description = "hidden size of each layer (default: ${DEFAULT-VALUE})")
     private int width;
@@ -68,8 +68,8 @@ public final class FormalLanguagesCommand implements Callable<Integer> {
             description = "tasks to run (default: ${DEFAULT-VALUE})")
     private List<FormalLanguage> tasks;
 
-    @Option(names = "--test-strings", defaultValue = "1024", description = "test strings per length range (default: ${DEFAULT-VALUE})")
-    private int testStrings;
+    @Option(names = "--test-strings", description = "test strings per length range (default: 1024, --quick 256)")
+    private Integer testStrings;
 
     @Option(names = "--out", defaultValue = "formal-languages-results", description = "output directory (default: ${DEFAULT-VALUE})")
     private Path out;
@@ -113,7 +113,13 @@ public final class FormalLanguagesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int trainSteps = steps != null ? steps : quick ? 250 : 2000;
+        int trainSteps = steps != null ? steps : quick ? 200 : 2000;
+        if (trainLength == null) {
+            trainLength = quick ? 10 : 20;
+        }
+        if (testStrings == null) {
+            testStrings = quick ? 256 : 1024;
+        }
         Files.createDirectories(out);
         System.out.printf("formal languages: train on lengths %d-%d, test on %d-%d and %d-%d; %d steps of %d strings,"
                 + " Adam %.0e, width %d, two layers%n", MIN_LENGTH, trainLength, MIN_LENGTH, trainLength,

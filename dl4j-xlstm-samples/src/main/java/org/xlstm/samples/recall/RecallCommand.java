@@ -54,7 +54,7 @@ public final class RecallCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "fewer steps, pairs and widths (minutes on 2 cores)")
     private boolean quick;
 
-    @Option(names = "--steps", description = "training minibatches per run (default: 1500, --quick 300)")
+    @Option(names = "--steps", description = "training minibatches per run (default: 1500, --quick 200)")
     private Integer steps;
 
     @Option(names = "--pairs", split = ",", description = "numbers of key-value pairs (default: 4,8,16; --quick 4,8)")
@@ -103,7 +103,7 @@ public final class RecallCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int trainSteps = steps != null ? steps : quick ? 300 : 1500;
+        int trainSteps = steps != null ? steps : quick ? 200 : 1500;
         List<Integer> pairCounts = pairs != null ? pairs : quick ? List.of(4, 8) : List.of(4, 8, 16);
         List<Integer> layerWidths = widths != null ? widths : quick ? List.of(32) : List.of(16, 32, 64);
         Files.createDirectories(out);

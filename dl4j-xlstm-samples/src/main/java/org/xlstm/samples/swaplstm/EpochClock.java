@@ -18,8 +18,11 @@ import org.deeplearning4j.optimize.api.BaseTrainingListener;
 final class EpochClock extends BaseTrainingListener implements EarlyStoppingListener<MultiLayerNetwork> {
 
     private final List<Double> seconds = new ArrayList<>();
+    private final List<Double> validationSeconds = new ArrayList<>();
     private final List<Double> trainingLoss = new ArrayList<>();
     private long epochStart;
+    private long lastIteration;
+    private double firstMinibatchSeconds = Double.NaN;
     private double lossSum;
     private int lossCount;
 
@@ -30,6 +33,10 @@ final class EpochClock extends BaseTrainingListener implements EarlyStoppingList
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
+        lastIteration = System.nanoTime();
+        if (Double.isNaN(firstMinibatchSeconds)) {
+            firstMinibatchSeconds = (lastIteration - epochStart) / 1e9;
+        }
         lossSum += model.score();
         lossCount++;
     }
@@ -39,6 +46,7 @@ final class EpochClock extends BaseTrainingListener implements EarlyStoppingList
             MultiLayerNetwork net) {
         long now = System.nanoTime();
         seconds.add((now - epochStart) / 1e9);
+        validationSeconds.add((now - lastIteration) / 1e9);
         trainingLoss.add(lossCount == 0 ? Double.NaN : lossSum / lossCount);
         epochStart = now;
         lossSum = 0;
@@ -58,12 +66,31 @@ final class EpochClock extends BaseTrainingListener implements EarlyStoppingList
         return seconds.isEmpty() ? Double.NaN : seconds.get(0);
     }
 
-    /** Median over all epochs but the first (the first is reported on its own); the first if it is the only one. */
+    /** Time of the very first minibatch (its forward and backward pass and the update). */
+    double firstMinibatchSeconds() {
+        return firstMinibatchSeconds;
+    }
+
+    /** Time of the validation scoring at the end of the first epoch. */
+    double firstValidationSeconds() {
+        return validationSeconds.isEmpty() ? Double.NaN : validationSeconds.get(0);
+    }
+
+    /** Median epoch time over all epochs but the first (reported on its own); the first if it is the only one. */
     double medianEpochSeconds() {
-        if (seconds.size() < 2) {
-            return firstEpochSeconds();
+        return laterMedian(seconds);
+    }
+
+    /** Median validation time over all epochs but the first. */
+    double medianValidationSeconds() {
+        return laterMedian(validationSeconds);
+    }
+
+    private static double laterMedian(List<Double> values) {
+        if (values.size() < 2) {
+            return values.isEmpty() ? Double.NaN : values.get(0);
         }
-        double[] later = seconds.subList(1, seconds.size()).stream().mapToDouble(Double::doubleValue).toArray();
+        double[] later = values.subList(1, values.size()).stream().mapToDouble(Double::doubleValue).toArray();
         Arrays.sort(later);
         int n = later.length;
         return n % 2 == 1 ? later[n / 2] : (later[n / 2 - 1] + later[n / 2]) / 2;

@@ -35,11 +35,10 @@ final class ForecastPlots {
         save(chart, file);
     }
 
-    /** Validation loss (what early stopping watches) and mean training loss per epoch, log scale. */
+    /** Validation loss (what early stopping watches) and mean training loss per epoch. */
     static void learningCurves(Path file, List<ForecastRun> runs) throws IOException {
         XYChart chart = new XYChartBuilder().width(900).height(550).title("Learning curves (normalised MSE)")
                 .xAxisTitle("epoch").yAxisTitle("loss").build();
-        chart.getStyler().setYAxisLogarithmic(true);
         for (ForecastRun run : runs) {
             List<Double> epochs = new ArrayList<>();
             List<Double> validation = new ArrayList<>();

@@ -18,6 +18,9 @@ final class ForecastRun {
     final String stopReason;
     final double firstEpochSeconds;
     final double medianEpochSeconds;
+    final double firstMinibatchSeconds;
+    final double firstValidationSeconds;
+    final double medianValidationSeconds;
     final Map<Integer, Double> validationLoss;
     final List<Double> trainingLoss;
     /** The best model's test forecasts in °C, [windows, stations]. */
@@ -34,6 +37,9 @@ final class ForecastRun {
         this.stopReason = stopReason(result.getTerminationDetails());
         this.firstEpochSeconds = clock.firstEpochSeconds();
         this.medianEpochSeconds = clock.medianEpochSeconds();
+        this.firstMinibatchSeconds = clock.firstMinibatchSeconds();
+        this.firstValidationSeconds = clock.firstValidationSeconds();
+        this.medianValidationSeconds = clock.medianValidationSeconds();
         this.validationLoss = result.getScoreVsEpoch();
         this.trainingLoss = clock.trainingLoss();
         this.forecast = weather.toCelsius(normalisedForecast);

@@ -24,6 +24,7 @@ import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.MultiLayerConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.conf.layers.RnnOutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -35,7 +36,9 @@ import org.nd4j.linalg.dataset.DataSet;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.lossfunctions.LossFunctions;
+import org.xlstm.dl4j.conf.SLSTMBlock;
 import org.xlstm.dl4j.conf.SLSTMLayer;
+import org.xlstm.dl4j.conf.XlstmLayerNorm;
 import org.xlstm.samples.common.TrainingProgress;
 import org.xlstm.samples.swaplstm.DailyWeather.Part;
 
@@ -104,8 +107,21 @@ public final class SwapLstmCommand implements Callable<Integer> {
                 .build();
     }
 
+    @Option(names = "--xlstm-form", defaultValue = "layer", description = "layer: an SLSTMLayer in the LSTM's place;"
+            + " block: a linear embedding, an SLSTMBlock (residual) and the final norm (default: ${DEFAULT-VALUE})")
+    private String form;
+
     /** The same network with the LSTM layer swapped for an sLSTM layer of the same width. */
     MultiLayerConfiguration xlstmNetwork(int features, int targets) {
+        if (form.equals("block")) {
+            return common().list()
+                    .layer(new DenseLayer.Builder().nIn(features).nOut(width).activation(Activation.IDENTITY).build())
+                    .layer(new SLSTMBlock.Builder().size(width).numHeads(heads).build())
+                    .layer(new XlstmLayerNorm.Builder().size(width).build())
+                    .layer(forecast(targets))
+                    .setInputType(InputType.recurrent(features, WINDOW))
+                    .build();
+        }
         return common().list()
                 .layer(new SLSTMLayer.Builder().nIn(features).nOut(width).numHeads(heads).build())
                 .layer(forecast(targets))
@@ -167,7 +183,7 @@ public final class SwapLstmCommand implements Callable<Integer> {
                 .evaluateEveryNEpochs(1)
                 .modelSaver(new LocalFileModelSaver(modelDir))
                 .build();
-        int batchesPerEpoch = (train.numExamples() + BATCH - 1) / BATCH;
+        int batchesPerEpoch = Math.max(1, train.numExamples() / BATCH);
         EpochClock clock = new EpochClock();
         EarlyStoppingResult<MultiLayerNetwork> result;
         try (TrainingProgress progress = new TrainingProgress(name, (long) epochs * batchesPerEpoch)) {
@@ -211,6 +227,9 @@ public final class SwapLstmCommand implements Callable<Integer> {
         row("first epoch time (s)", runs, r -> String.format("%.1f", r.firstEpochSeconds), "");
         row("median epoch time (s)", runs, r -> String.format("%.1f", r.medianEpochSeconds), "");
         row("first / median epoch time", runs, r -> String.format("%.2f", r.firstEpochSeconds / r.medianEpochSeconds), "");
+        row("  first epoch: first minibatch (s)", runs, r -> String.format("%.1f", r.firstMinibatchSeconds), "");
+        row("  first epoch: validation (s)", runs, r -> String.format("%.1f", r.firstValidationSeconds), "");
+        row("  later epochs: validation (s)", runs, r -> String.format("%.1f", r.medianValidationSeconds), "");
         row("stopped because", runs, r -> r.stopReason, "");
     }
 

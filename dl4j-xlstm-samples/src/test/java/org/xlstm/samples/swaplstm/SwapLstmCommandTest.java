@@ -1,15 +1,9 @@
 package org.xlstm.samples.swaplstm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +11,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import javax.imageio.ImageIO;
+import java.util.TreeMap;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xlstm.samples.XlstmCli;
-
-import picocli.CommandLine;
+import org.xlstm.samples.common.SampleRun;
 
 /**
  * swap-lstm at tiny sizes (one epoch, few windows): both models train with early stopping, the best models are
@@ -35,31 +26,14 @@ class SwapLstmCommandTest {
 
     @Test
     void tinyRunWritesParsableResultsAndPlots(@TempDir Path dir) throws IOException {
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            CommandLine cli = XlstmCli.commandLine();
-            cli.setErr(new PrintWriter(err, true));
-            code = cli.execute("swap-lstm", "--max-epochs", "1", "--patience", "1", "--train-stride", "30",
-                    "--width", "8", "--out", dir.toString());
-        } finally {
-            System.setOut(original);
+        String out = SampleRun.run("swap-lstm", "--max-epochs", "1", "--patience", "1", "--train-stride", "30",
+                "--width", "8", "--out", dir.toString());
+        Map<String, String[]> rows = new TreeMap<>();
+        for (String[] r : SampleRun.csv(dir.resolve("swap-lstm.csv"),
+                "model,test_rmse_c,test_mae_c,parameters,epochs,best_epoch,first_epoch_s,median_epoch_s")) {
+            rows.put(r[0], r);
         }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out + err);
-
-        Map<String, String[]> rows = new HashMap<>();
-        List<String> lines = Files.readAllLines(dir.resolve("swap-lstm.csv"));
-        assertEquals("model,test_rmse_c,test_mae_c,parameters,epochs,best_epoch,first_epoch_s,median_epoch_s", lines.get(0));
-        for (String line : lines.subList(1, lines.size())) {
-            String[] cells = line.split(",");
-            assertEquals(8, cells.length, line);
-            rows.put(cells[0], cells);
-        }
-        assertEquals(List.of("LSTM", "persistence", "xLSTM"), new ArrayList<>(new java.util.TreeMap<>(rows).keySet()));
+        assertEquals(List.of("LSTM", "persistence", "xLSTM"), new ArrayList<>(rows.keySet()));
         for (String model : List.of("LSTM", "xLSTM")) {
             String[] r = rows.get(model);
             double rmse = Double.parseDouble(r[1]);
@@ -71,11 +45,8 @@ class SwapLstmCommandTest {
             assertTrue(Files.size(dir.resolve(model.toLowerCase() + "-best").resolve("bestModel.bin")) > 0);
         }
         assertEquals(persistenceRmse(), Double.parseDouble(rows.get("persistence")[1]), 1e-3);
-        for (String png : List.of("swap-lstm-forecast.png", "swap-lstm-learning-curves.png")) {
-            BufferedImage image = ImageIO.read(dir.resolve(png).toFile());
-            assertNotNull(image, png);
-            assertTrue(image.getWidth() > 500, png);
-        }
+        SampleRun.assertPng(dir.resolve("swap-lstm-forecast.png"), 500);
+        SampleRun.assertPng(dir.resolve("swap-lstm-learning-curves.png"), 500);
         assertTrue(out.contains("RMSE (°C)") && out.contains("first / median epoch time"), out);
     }
 
