@@ -1,5 +1,6 @@
 package org.xlstm.samples;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -160,8 +161,8 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     /**
-     * Heap in use after a full collection, and the resident memory of the process outside the committed heap
-     * (native buffers, workspaces, thread stacks, code): ND4J's CPU buffers are not all counted by javacpp's
+     * Heap in use after a full collection, and the resident memory of the process outside the committed heap and
+     * the JVM's committed non-heap (native buffers, workspaces, thread stacks): ND4J's CPU buffers are not all counted by javacpp's
      * own tally, so the process's resident size is the measure that sees them.
      */
     private static long[] memory() {
@@ -177,7 +178,11 @@ public final class SoakCommand implements Callable<Integer> {
             }
         }
         Runtime rt = Runtime.getRuntime();
-        return new long[] {rt.totalMemory() - rt.freeMemory(), Pointer.physicalBytes() - rt.totalMemory()};
+        // The JVM's own non-heap (JIT code cache, metaspace) keeps growing while the JIT compiles during the first
+        // tens of thousands of steps; it is not the library's memory, so it is left out with the heap.
+        long jvmNonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage().getCommitted();
+        return new long[] {rt.totalMemory() - rt.freeMemory(),
+                Pointer.physicalBytes() - rt.totalMemory() - jvmNonHeap};
     }
 
     private void check(List<String> failures, String what, long baseline, long end) {
