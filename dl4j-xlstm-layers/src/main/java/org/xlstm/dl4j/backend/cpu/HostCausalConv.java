@@ -17,7 +17,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * before it, all taps run on it while it is in cache, and the result is written back once. Blocks never
  * cross a sequence boundary, so the rows before a block are the sequence's own (or its history).
  */
-final class HostCausalConv {
+public final class HostCausalConv {
     private static final String OP = "CausalDepthwiseConv";
     /** Floats in a block of rows: with its K-1 extra rows and the output block it stays in L2 cache. */
     private static final int BLOCK_FLOATS = 1 << 15;
@@ -45,20 +45,29 @@ final class HostCausalConv {
             l.forBlocks(from, to, (row, time, n) -> {
                 l.readInputWindow(row, time, n, window);
                 for (int i = 0; i < n; i++) {
-                    float[] yRow = block.rows[i];
-                    System.arraycopy(bias, 0, yRow, 0, c);
-                    for (int j = 0; j < l.k; j++) {
-                        float[] tap = taps[j];
-                        float[] xRow = window.rows[i + j];
-                        for (int ch = 0; ch < c; ch++) {
-                            yRow[ch] += tap[ch] * xRow[ch];
-                        }
-                    }
+                    outputStep(taps, bias, window.rows, i, block.rows[i]);
                 }
                 block.write(0, n, out, (long) row * c);
             });
         });
         return y;
+    }
+
+    /**
+     * One output step of the conv, {@code y = bias + sum_j taps[j] * inputs[first + j]} per channel, where
+     * {@code inputs[first .. first + K)} are the K input steps ending at this one: the one place of this sum
+     * for the sequence forward and the step form.
+     */
+    public static void outputStep(float[][] taps, float[] bias, float[][] inputs, int first, float[] y) {
+        int channels = y.length;
+        System.arraycopy(bias, 0, y, 0, channels);
+        for (int j = 0; j < taps.length; j++) {
+            float[] tap = taps[j];
+            float[] x = inputs[first + j];
+            for (int ch = 0; ch < channels; ch++) {
+                y[ch] += tap[ch] * x[ch];
+            }
+        }
     }
 
     /**
