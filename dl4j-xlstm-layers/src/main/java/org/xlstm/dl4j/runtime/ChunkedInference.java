@@ -81,6 +81,7 @@ final class ChunkedInference {
         if (steps >= remaining) {
             return remaining;
         }
-        return Math.max(SLICE_ALIGNMENT, steps / SLICE_ALIGNMENT * SLICE_ALIGNMENT);
+        // The floor of one alignment unit can exceed what is left at the end of the sequence.
+        return Math.min(remaining, Math.max(SLICE_ALIGNMENT, steps / SLICE_ALIGNMENT * SLICE_ALIGNMENT));
     }
 }
