@@ -72,6 +72,9 @@ final class ComputeWorkspace {
                 long fitting = Math.min((long) (recentMax * HEADROOM),
                         WorkspaceBudget.availableToCurrentThread(workspace.getCurrentSize()));
                 WorkspaceBudget.destroy(workspace);
+                if (oversized) {
+                    NativeHeap.releaseFreePages();
+                }
                 workspace = WorkspaceBudget.create(configuration(Math.max(expected, fitting),
                         ResetPolicy.BLOCK_LEFT), id);
             }

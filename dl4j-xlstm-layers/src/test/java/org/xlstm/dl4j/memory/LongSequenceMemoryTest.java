@@ -13,12 +13,17 @@ import org.xlstm.dl4j.runtime.WorkspaceBudget;
 /**
  * A forward over 200,000 steps (batch 1, the mixed stack of {@link MemoryNetworks}) in a fresh JVM: with the
  * default cap, the memory it took is given back once ordinary passes follow; with the workspaces capped at
- * 256 MB, the forward itself stays below 512 MB of native memory.
+ * 256 MB, the forward itself stays below 768 MB of native memory.
  */
 class LongSequenceMemoryTest {
     private static final long RETURN_BOUND = 300 * MB;
-    /** The bound on the forward's native memory. */
-    private static final long BOUND = 512 * MB;
+    /**
+     * The bound on the forward's native memory: the capped workspaces plus about ten arrays of T x E floats
+     * (25.6 MB each here: the input, each layer's output and DL4J's activations between layers), which any
+     * DL4J network holds for an input this long, plus the C heap's slack. Measured on 2026-12-03 after the
+     * backend and validation changes: 545-677 MB, so the 512 MB first chosen no longer holds; see docs/memory.md.
+     */
+    private static final long BOUND = 768 * MB;
     /**
      * The library's workspaces are capped lower than the bound: DL4J's activations between layers and the
      * layers' input and output arrays (each T x E floats) come on top of them.
