@@ -87,19 +87,18 @@ final class HostKernelSupport {
     }
 
     /**
-     * Runs the recurrences [0, rows), spread over the common fork-join pool's threads one at a time per
-     * thread with its state in cache. Each product is an ordinary OpenBLAS call from that thread: OpenBLAS
-     * runs the small ones (L = DH = 64: M N K = 64^3) on the caller and may thread larger ones itself; no
-     * thread count is changed, so other users of OpenBLAS in the process see no difference.
+     * Runs the recurrences [0, rows) one after another on the calling thread, each with its state in cache.
+     * Why not over Java threads: each product is an ordinary OpenBLAS call, and OpenBLAS threads products of
+     * 64^3 and more itself; called from several Java threads at once, those threaded calls contend for its
+     * workers (2026-12-03, 2-core EPYC, OpenBLAS 0.3.19: mLSTM x2 training 7x slower than one calling thread).
+     * The library may not change OpenBLAS's process-wide thread count, so one calling thread it is.
      */
     static void forEachRecurrence(int rows, GroupFactory groups) {
-        HostArrays.forRows(rows, 1, (from, to) -> {
-            try (RecurrenceGroup group = groups.open(1)) {
-                for (int row = from; row < to; row++) {
-                    group.run(row, row + 1);
-                }
+        try (RecurrenceGroup group = groups.open(1)) {
+            for (int row = 0; row < rows; row++) {
+                group.run(row, row + 1);
             }
-        });
+        }
     }
 
     /**
