@@ -58,6 +58,9 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     /** State carried by rnnTimeStep and used as the initial state of rnnActivateUsingStoredState. */
     private Map<String, INDArray> previousState;
+    /** rnnTimeStep calls so far, and the state before the last one: what a failed network step goes back to. */
+    private long stepsTaken;
+    private Map<String, INDArray> stateBeforeStep;
     /** State at the end of the last TBPTT segment. */
     private Map<String, INDArray> tbpttState;
 
@@ -91,6 +94,20 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
 
     @Override
     public INDArray rnnTimeStep(INDArray input, LayerWorkspaceMgr workspaceMgr) {
+        stepsTaken++;
+        stateBeforeStep = previousState;
+        TimeStepJournal.stepping(this, paramsFlat, stepsTaken);
+        try {
+            return step(input, workspaceMgr);
+        } catch (RuntimeException | Error e) {
+            // This layer's state is still the one before the step; the layers stepped before it in this
+            // network's pass go back too, so the failed call leaves the whole stream as it was.
+            TimeStepJournal.rollBackPass();
+            throw e;
+        }
+    }
+
+    private INDArray step(INDArray input, LayerWorkspaceMgr workspaceMgr) {
         // The input is used only during this call, so it is not kept (setInput would move it into DL4J's INPUT
         // workspace, which a ComputationGraph's rnnTimeStep does not always have open: ND4JWorkspaceException).
         StepRunner fast = maskArray == null ? stepRunner() : null;
@@ -107,6 +124,16 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         Pair<INDArray, Map<String, INDArray>> result = infer(input, previousState, workspaceMgr);
         previousState = result.getSecond();
         return result.getFirst();
+    }
+
+    /**
+     * Back to the state before step number {@code step}, unless the layer has stepped since. Neither path writes
+     * the arrays of the state it starts from (the step form is double-buffered), so that state is still intact.
+     */
+    void undoStep(long step) {
+        if (step == stepsTaken) {
+            previousState = stateBeforeStep;
+        }
     }
 
     /** The step form when it applies to this layer now (see class comment), else null. */

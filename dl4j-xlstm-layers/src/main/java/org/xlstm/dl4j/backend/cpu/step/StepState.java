@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -17,9 +18,15 @@ import org.xlstm.dl4j.backend.cpu.HostArrays;
  * path's state. Copy-on-write towards everyone else: only arrays this object created and has not handed
  * out are written; state from the general path, from {@code rnnSetPreviousState}, or already returned by
  * {@code rnnGetPreviousState} is copied first, so nobody ever sees a state array change.
+ *
+ * <p>Double-buffered: a step never writes the arrays of the state it starts from, but a spare pair it owns, so
+ * the state before the step stays intact for the layer to go back to when the network's step fails later
+ * (see {@code TimeStepJournal}). The spare is filled by a copy of a few kilobytes, not an allocation.
  */
 public final class StepState {
     private final Map<String, INDArray> owned = new LinkedHashMap<>();
+    /** Arrays this object created and never handed out, to be written by the next step; the last state's. */
+    private final Map<String, INDArray> spare = new HashMap<>();
     private final Map<String, FloatPointer> pointers = new HashMap<>();
     private boolean shared;
 
@@ -36,17 +43,33 @@ public final class StepState {
             }
         }
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            INDArray given = current == null ? null : current.get(e.getKey());
-            if (given != null && given == owned.get(e.getKey()) && !shared) {
-                continue;
+            String key = e.getKey();
+            INDArray given = current == null ? null : current.get(key);
+            INDArray mine;
+            if (given != null && given == owned.get(key) && !shared) {
+                // Our own last state, seen by nobody else: the next step goes into the spare, which becomes
+                // current, and the last state becomes the spare once the step after has moved past it.
+                mine = spare.get(key);
+                if (mine == null) {
+                    mine = given.dup('c');
+                } else {
+                    Pointer.memcpy(HostArrays.pointer(mine, "state '" + key + "'"), pointers.get(key),
+                            given.length() * Float.BYTES);
+                }
+                spare.put(key, given);
+            } else {
+                // Someone else's arrays (or ours, handed out): never written, and no spare of ours can be
+                // trusted to be unseen any more.
+                mine = given == null ? Nd4j.zeros(DataType.FLOAT, e.getValue())
+                        : given.castTo(DataType.FLOAT).dup('c');
+                spare.remove(key);
             }
-            INDArray mine = given == null ? Nd4j.zeros(DataType.FLOAT, e.getValue())
-                    : given.castTo(DataType.FLOAT).dup('c');
-            owned.put(e.getKey(), mine);
-            pointers.put(e.getKey(), HostArrays.pointer(mine, "state '" + e.getKey() + "'"));
+            owned.put(key, mine);
+            pointers.put(key, HostArrays.pointer(mine, "state '" + key + "'"));
         }
         owned.keySet().retainAll(shapes.keySet());
         pointers.keySet().retainAll(shapes.keySet());
+        spare.keySet().retainAll(shapes.keySet());
         shared = false;
         return true;
     }
