@@ -166,9 +166,12 @@ public final class SoakCommand implements Callable<Integer> {
      * own tally, so the process's resident size is the measure that sees them.
      */
     private static long[] memory() {
-        // ND4J frees native buffers on its own threads once GC has queued their references: give them time,
-        // or the measure counts a backlog of buffers that are already garbage.
-        for (int i = 0; i < 3; i++) {
+        // ND4J frees native buffers on its own DeallocatorService threads once GC has queued their references.
+        // On a loaded machine they drain a backlog of 10^5 dead buffers (a few per step) at only some 10^4 per
+        // second, so a fixed pause counted garbage as memory in use. Collect until the heap in use stops falling
+        // (the queued references and their native buffers are gone), for at most a minute.
+        long previous = Long.MAX_VALUE;
+        for (int round = 0; round < 60; round++) {
             System.gc();
             try {
                 Thread.sleep(1000);
@@ -176,6 +179,11 @@ public final class SoakCommand implements Callable<Integer> {
                 Thread.currentThread().interrupt();
                 break;
             }
+            long used = Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory();
+            if (used > previous * 0.99) {
+                break;
+            }
+            previous = used;
         }
         Runtime rt = Runtime.getRuntime();
         // The JVM's own non-heap (JIT code cache, metaspace) keeps growing while the JIT compiles during the first

@@ -116,10 +116,12 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             stepped = fast != null && fast.step(params, input, previousState);
         }
         if (stepped) {
-            // The output is created here, in the workspace DL4J has open for activations.
-            INDArray output = requireFinite(fast.output());
+            if (!fast.outputIsFinite()) {
+                throw NonFinite.outputError(layerConf().describe(), params);
+            }
             previousState = fast.state();
-            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, output);
+            // The output is created here, in the workspace DL4J has open for activations.
+            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, fast.output());
         }
         Pair<INDArray, Map<String, INDArray>> result = infer(input, previousState, workspaceMgr);
         previousState = result.getSecond();
