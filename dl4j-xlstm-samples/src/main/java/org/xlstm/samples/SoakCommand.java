@@ -7,7 +7,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-import org.bytedeco.javacpp.Pointer;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -25,12 +24,12 @@ import picocli.CommandLine.Option;
 
 /**
  * A long streaming run: rnnTimeStep of a mixed mLSTM/sLSTM stack, one token at a time with random input, checking
- * that every output is finite, that heap and resident memory stay flat, and that a recorded segment replays to the
+ * that every output is finite, that heap and off-heap memory stay flat, and that a recorded segment replays to the
  * same outputs after a state reset; prints the step latency distribution.
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
         description = {"Streams --steps rnnTimeStep calls through a mixed mLSTM/sLSTM stack (float32, random input)"
-                + " and checks: every output finite; heap (after GC) and resident memory (less the JVM's JIT/metaspace) within --tolerance"
+                + " and checks: every output finite; heap (after GC) and off-heap resident memory (less the JVM's JIT/metaspace) within --tolerance"
                 + " of their values after --baseline-after steps; the first --replay steps, replayed from a cleared"
                 + " state every --replay-every steps, give the same outputs. Prints p50/p99/max step latency."
                 + " Exit code 1 when a check fails."})
@@ -98,7 +97,7 @@ public final class SoakCommand implements Callable<Integer> {
             }
             if (t + 1 == baselineAfter) {
                 baseline = memory();
-                System.out.printf("baseline after %,d steps: heap %,d bytes, resident %,d bytes%n", baselineAfter,
+                System.out.printf("baseline after %,d steps: heap %,d bytes, off-heap resident %,d bytes%n", baselineAfter,
                         baseline[0], baseline[1]);
             }
             if ((t + 1) % replayEvery == 0 || t + 1 == steps) {
@@ -108,21 +107,21 @@ public final class SoakCommand implements Callable<Integer> {
                     break;
                 }
                 long[] now = memory();
-                System.out.printf("%,d steps, %.1f s, replay ok, heap %,d, resident %,d bytes%n", t + 1,
+                System.out.printf("%,d steps, %.1f s, replay ok, heap %,d, off-heap %,d bytes%n", t + 1,
                         (System.nanoTime() - started) / 1e9, now[0], now[1]);
             }
         }
         long[] end = memory();
         if (baseline != null) {
             check(failures, "heap", baseline[0], end[0]);
-            check(failures, "resident (native and heap pages)", baseline[1], end[1]);
+            check(failures, "off-heap resident", baseline[1], end[1]);
         }
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         System.out.printf("steps %,d  latency p50 %.1f us  p99 %.1f us  max %.1f us  (%.1f s in all)%n", steps,
                 sorted[steps / 2] / 1e3, sorted[(int) (steps * 0.99)] / 1e3, sorted[steps - 1] / 1e3,
                 (System.nanoTime() - started) / 1e9);
-        System.out.printf("memory at the end: heap %,d bytes, resident %,d bytes%n", end[0], end[1]);
+        System.out.printf("memory at the end: heap %,d bytes, off-heap resident %,d bytes%n", end[0], end[1]);
         failures.forEach(f -> System.out.println("FAILED " + f));
         System.out.println(failures.isEmpty() ? "soak ok" : "soak FAILED");
         return failures.isEmpty() ? 0 : 1;
@@ -161,9 +160,8 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     /**
-     * Heap in use after a full collection, and the resident memory of the process less the JVM's committed non-heap
-     * (native buffers, workspaces, thread stacks, touched heap pages): ND4J's CPU buffers are counted neither by
-     * javacpp's tally nor by ND4J's allocatedMemory, so the process's resident size is the measure that sees them.
+     * Heap in use after a full collection, and the resident memory outside the Java heap ({@link ResidentMemory})
+     * less the JVM's committed non-heap: native buffers, workspaces, libraries, thread stacks.
      */
     private static long[] memory() {
         // ND4J frees native buffers on its own DeallocatorService threads once GC has queued their references.
@@ -187,12 +185,9 @@ public final class SoakCommand implements Callable<Integer> {
         }
         Runtime rt = Runtime.getRuntime();
         // The JVM's own non-heap (JIT code cache, metaspace) keeps growing while the JIT compiles during the first
-        // tens of thousands of steps; it is not the library's memory, so it is left out. The committed heap is not
-        // subtracted: G1 commits heap it has not touched yet, so "resident minus committed heap" went negative
-        // (-33 MB after 10,000 steps) and a relative check against it could not fail. What is checked is the
-        // process's resident memory, native buffers and touched heap pages together.
+        // tens of thousands of steps; it is not the library's memory, so it is left out with the heap.
         long jvmNonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage().getCommitted();
-        return new long[] {rt.totalMemory() - rt.freeMemory(), Pointer.physicalBytes() - jvmNonHeap};
+        return new long[] {rt.totalMemory() - rt.freeMemory(), ResidentMemory.outsideHeap() - jvmNonHeap};
     }
 
     private void check(List<String> failures, String what, long baseline, long end) {
