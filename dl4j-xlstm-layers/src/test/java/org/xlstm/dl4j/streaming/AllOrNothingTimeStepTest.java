@@ -227,4 +227,30 @@ class AllOrNothingTimeStepTest {
                     "step " + i);
         }
     }
+
+    @Test
+    void transactionalTimeStepRestoresDl4jRecurrentLayersOfAGraphToo() {
+        ComputationGraph graph = lstmGraph();
+        ComputationGraph reference = lstmGraph();
+        List<INDArray> steps = steps(DataType.FLOAT, 3);
+        TransactionalTimeStep.step(graph, steps.get(0));
+        reference.rnnTimeStep(steps.get(0));
+        INDArray weight = graph.getLayer("xlstm").paramTable().values().iterator().next();
+        double saved = weight.getDouble(0);
+        weight.putScalar(0, Float.POSITIVE_INFINITY);
+        assertThrows(IllegalStateException.class, () -> TransactionalTimeStep.step(graph, steps.get(1)));
+        assertSameStates(states(reference), states(graph));
+        weight.putScalar(0, saved);
+        assertSameValues(reference.rnnTimeStep(steps.get(1))[0], TransactionalTimeStep.step(graph, steps.get(1))[0],
+                "step 1");
+    }
+
+    private static ComputationGraph lstmGraph() {
+        ComputationGraph graph = new ComputationGraph(base(DataType.FLOAT).graphBuilder().addInputs("in")
+                .addLayer("lstm", new LSTM.Builder().nOut(SIZE).activation(Activation.TANH).build(), "in")
+                .addLayer("xlstm", new MLSTMBlock.Builder().innerSize(8).numHeads(2).qkvBlockSize(2).build(), "lstm")
+                .setOutputs("xlstm").setInputTypes(InputType.recurrent(SIZE)).build());
+        graph.init();
+        return graph;
+    }
 }
