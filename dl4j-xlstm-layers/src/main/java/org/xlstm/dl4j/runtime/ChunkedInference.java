@@ -23,6 +23,14 @@ final class ChunkedInference {
     static final int SLICE_ALIGNMENT = 256;
     private static final long PROBE_ROWS = 4_096;
 
+    /**
+     * Gives steps [start, end) of the module input as [B, end - start, nIn] c-order, created in the workspace
+     * that is open (the slice's): the input is never copied whole, only a slice at a time.
+     */
+    interface SliceSource {
+        INDArray slice(long start, long end);
+    }
+
     /** Receives each slice's module output [B, steps, nOut], valid only during the call: copy it. */
     interface SliceSink {
         void accept(long firstStep, INDArray sliceOutput);
@@ -39,25 +47,23 @@ final class ChunkedInference {
     }
 
     /**
-     * @param x     the module input [B, T, nIn] c-order, outside workspaces
+     * @param batch the number of sequences B
+     * @param time  the number of steps T
+     * @param input the module input, a slice at a time
      * @param mask  [B, T] or null, outside workspaces
      * @param state the initial state, or null for a fresh sequence
      * @return the state after the last step, detached from workspaces
      */
-    Map<String, INDArray> forward(Map<String, INDArray> params, INDArray x, INDArray mask,
-                                  Map<String, INDArray> state, SliceSink output) {
-        long batch = x.size(0);
-        long time = x.size(1);
+    Map<String, INDArray> forward(Map<String, INDArray> params, long batch, long time, SliceSource input,
+                                  INDArray mask, Map<String, INDArray> state, SliceSink output) {
         Map<String, INDArray> carried = state;
         for (long start = 0; start < time; ) {
             long steps = sliceSteps(batch, time - start);
             long end = start + steps;
             MemoryWorkspace scope = workspace.enter((long) (bytesPerRow * batch * steps));
             try (MemoryWorkspace closing = scope) {
-                boolean whole = start == 0 && end == time;
-                INDArray xs = whole ? x : x.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end),
-                        NDArrayIndex.all()).dup('c');
-                INDArray ms = mask == null || whole ? mask
+                INDArray xs = input.slice(start, end);
+                INDArray ms = mask == null || (start == 0 && end == time) ? mask
                         : mask.get(NDArrayIndex.all(), NDArrayIndex.interval(start, end)).dup('c');
                 ModuleForward result = module.forward(params, xs, ms, carried, false);
                 output.accept(start, result.output);

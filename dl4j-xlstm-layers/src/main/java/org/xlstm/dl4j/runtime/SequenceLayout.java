@@ -24,16 +24,39 @@ public final class SequenceLayout {
      * [B, T] input is accepted too, as DL4J's {@code EmbeddingSequenceLayer} does.
      */
     public static INDArray toModuleLayout(XlstmLayerConfig conf, INDArray input, DataType dataType) {
+        return moduleLayout(conf, checkedInput(conf, input), dataType);
+    }
+
+    /**
+     * The layer input, checked as {@link #toModuleLayout(XlstmLayerConfig, INDArray, DataType)} checks it, as a
+     * rank-3 array (a view) in the layer's data format: for converting it a time slice at a time.
+     */
+    public static INDArray checkedInput(XlstmLayerConfig conf, INDArray input) {
         INDArray sequence = input;
         if (input.rank() == 2 && conf.getNIn() == 1) {
             sequence = conf.getDataFormat() == RNNFormat.NCW ? input.reshape(input.size(0), 1, input.size(1))
                     : input.reshape(input.size(0), input.size(1), 1);
         }
-        return toModuleLayout(conf, sequence, dataType, conf.getNIn(), "input");
+        return checked(conf, sequence, conf.getNIn(), "input");
     }
 
     public static INDArray toModuleLayout(XlstmLayerConfig conf, INDArray array, DataType dataType, long features,
                                           String what) {
+        return moduleLayout(conf, checked(conf, array, features, what), dataType);
+    }
+
+    /** Steps [start, end) of a {@link #checkedInput checked} array as [B, end - start, F] c-order: a fresh copy. */
+    public static INDArray moduleSlice(XlstmLayerConfig conf, INDArray checked, long start, long end,
+                                       DataType dataType) {
+        return moduleLayout(conf, timeSlice(conf, checked, start, end), dataType);
+    }
+
+    /** The batch size and time length of a {@link #checkedInput checked} array: {B, T}. */
+    public static long[] batchAndTime(XlstmLayerConfig conf, INDArray checked) {
+        return new long[] {checked.size(0), checked.size(conf.getDataFormat() == RNNFormat.NCW ? 2 : 1)};
+    }
+
+    private static INDArray checked(XlstmLayerConfig conf, INDArray array, long features, String what) {
         RNNFormat format = conf.getDataFormat();
         String expected = format == RNNFormat.NCW ? "[minibatch, " + features + ", time]"
                 : "[minibatch, time, " + features + "]";
@@ -52,6 +75,12 @@ public final class SequenceLayout {
             throw new IllegalArgumentException(conf.describe() + ": " + what + " contains non-finite values (NaN or"
                     + " infinite; shape " + Arrays.toString(array.shape()) + ")");
         }
+        return array;
+    }
+
+    /** A checked array in the layer's format as [B, T, F] c-order in {@code dataType}: always a fresh copy. */
+    private static INDArray moduleLayout(XlstmLayerConfig conf, INDArray array, DataType dataType) {
+        RNNFormat format = conf.getDataFormat();
         INDArray typed = array.dataType() == dataType ? array : array.castTo(dataType);
         INDArray btf = format == RNNFormat.NCW ? typed.permute(0, 2, 1) : typed;
         return btf.dup('c');
@@ -82,12 +111,11 @@ public final class SequenceLayout {
     }
 
     /** The feature mask as [B, T] in the layer's data type, or null when there is none. */
-    public static INDArray validateMask(XlstmLayerConfig conf, INDArray mask, INDArray moduleInput, DataType dataType) {
+    public static INDArray validateMask(XlstmLayerConfig conf, INDArray mask, long batch, long time,
+                                        DataType dataType) {
         if (mask == null) {
             return null;
         }
-        long batch = moduleInput.size(0);
-        long time = moduleInput.size(1);
         INDArray m = mask;
         if (m.rank() == 3 && m.size(1) == 1) {
             m = m.reshape(m.size(0), m.size(2));

@@ -188,10 +188,15 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     private Pair<INDArray, Map<String, INDArray>> infer(INDArray layerInput, Map<String, INDArray> initialState,
                                                         LayerWorkspaceMgr workspaceMgr) {
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray x = SequenceLayout.toModuleLayout(layerConf(), layerInput, dataType);
+            // Converted to the module layout a slice at a time, in the slice's workspace: a whole copy would be
+            // another B x T x nIn array outside workspaces, held until the garbage collector frees it.
+            INDArray checked = SequenceLayout.checkedInput(layerConf(), layerInput);
+            long[] bt = SequenceLayout.batchAndTime(layerConf(), checked);
             INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType,
-                    SequenceLayout.layerShape(layerConf(), x.size(0), x.size(1), module.outputSize()), 'c');
-            Map<String, INDArray> finalState = inference.forward(params, x, moduleMask(x), initialState,
+                    SequenceLayout.layerShape(layerConf(), bt[0], bt[1], module.outputSize()), 'c');
+            Map<String, INDArray> finalState = inference.forward(params, bt[0], bt[1],
+                    (start, end) -> SequenceLayout.moduleSlice(layerConf(), checked, start, end, dataType),
+                    moduleMask(bt[0], bt[1]), initialState,
                     (start, slice) -> SequenceLayout.writeInLayerFormat(layerConf(), slice,
                             SequenceLayout.timeSlice(layerConf(), output, start, start + slice.size(1))));
             return new Pair<>(requireFinite(output), finalState);
@@ -208,7 +213,8 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     private ModuleForward moduleForward(Map<String, INDArray> initialState, boolean forBackward,
                                         boolean storeLastForTBPTT) {
         INDArray x = SequenceLayout.toModuleLayout(layerConf(), input, dataType);
-        ModuleForward result = module.forward(params, x, moduleMask(x), initialState, forBackward);
+        ModuleForward result = module.forward(params, x, moduleMask(x.size(0), x.size(1)), initialState,
+                forBackward);
         if (storeLastForTBPTT) {
             tbpttState = detached(result.finalState);
         }
@@ -242,8 +248,8 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         return target;
     }
 
-    private INDArray moduleMask(INDArray x) {
-        return SequenceLayout.validateMask(layerConf(), maskArray, x, dataType);
+    private INDArray moduleMask(long batch, long time) {
+        return SequenceLayout.validateMask(layerConf(), maskArray, batch, time, dataType);
     }
 
     // ---------------------------------------------------------------- backward
