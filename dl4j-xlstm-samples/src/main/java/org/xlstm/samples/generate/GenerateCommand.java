@@ -3,6 +3,10 @@ package org.xlstm.samples.generate;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -184,9 +188,7 @@ public final class GenerateCommand implements Callable<Integer> {
                 logits = net.rnnTimeStep(next);
                 if (t % CHECKPOINT == 0) {
                     double ms = (System.nanoTime() - blockStart) / 1e6 / CHECKPOINT;
-                    settle();
-                    Runtime rt = Runtime.getRuntime();
-                    checkpoints.add(new double[] {t, (rt.totalMemory() - rt.freeMemory()) / 1e6,
+                    checkpoints.add(new double[] {t, liveHeapBytes() / 1e6,
                             Nd4j.getMemoryManager().allocatedMemory(0) / 1e6, ms});
                     if (bar != null) {
                         bar.stepTo(t);
@@ -208,15 +210,22 @@ public final class GenerateCommand implements Callable<Integer> {
         return checkpoints;
     }
 
-    /** Two garbage collections with a pause between, so that the heap reading holds live objects only. */
-    private static void settle() {
+    /**
+     * The heap that survived a full collection: the sum over the heap pools of their usage right after the
+     * collection ({@code getCollectionUsage}). Unlike total minus free memory read after {@code System.gc()},
+     * this does not count what other threads (progress bar, ND4J's deallocator) allocate in the meantime, which
+     * made that reading move by several MB between checkpoints.
+     */
+    private static long liveHeapBytes() {
         System.gc();
-        try {
-            Thread.sleep(50);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        long used = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage afterCollection = pool.getCollectionUsage();
+            if (pool.getType() == MemoryType.HEAP && afterCollection != null) {
+                used += afterCollection.getUsed();
+            }
         }
-        System.gc();
+        return used;
     }
 
     /** The logits of the last step, [vocabulary]. */
