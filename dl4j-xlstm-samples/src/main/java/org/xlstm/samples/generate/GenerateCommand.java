@@ -62,7 +62,7 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "fewer training steps and generated tokens (minutes on 2 cores)")
     private boolean quick;
 
-    @Option(names = "--steps", description = "training minibatches (default: 1500, --quick 200)")
+    @Option(names = "--steps", description = "training minibatches (default: 300, --quick 200)")
     private Integer steps;
 
     @Option(names = "--tokens", description = "characters to generate (default: 100000, --quick 10000)")
@@ -123,7 +123,7 @@ public final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int trainSteps = steps != null ? steps : quick ? 200 : 1500;
+        int trainSteps = steps != null ? steps : quick ? 200 : 300;
         int generated = tokens != null ? tokens : quick ? 10_000 : 100_000;
         CharacterVocabulary text = CharacterVocabulary.of(readText());
         Files.createDirectories(out);
