@@ -217,6 +217,14 @@ public final class GenerateCommand implements Callable<Integer> {
      * made that reading move by several MB between checkpoints.
      */
     private static long liveHeapBytes() {
+        // the first collection finds the dead arrays' references; ND4J's deallocator thread and the JVM's
+        // reference handler then release them, and the second collection takes what they held
+        System.gc();
+        try {
+            Thread.sleep(100);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         System.gc();
         long used = 0;
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
