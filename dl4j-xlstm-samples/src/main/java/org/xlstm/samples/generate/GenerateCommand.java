@@ -95,6 +95,8 @@ public final class GenerateCommand implements Callable<Integer> {
     static final int BATCH = 32;
     /** Tokens between memory and timing checkpoints. */
     static final int CHECKPOINT = 1000;
+    /** Upper bound on the full collections of one heap reading. */
+    static final int MAX_COLLECTIONS = 8;
 
     /**
      * The official xLSTM language-model configuration (the same YAML keys as the Python package): two blocks,
@@ -211,29 +213,36 @@ public final class GenerateCommand implements Callable<Integer> {
     }
 
     /**
-     * The heap that survived a full collection: the sum over the heap pools of their usage right after the
-     * collection ({@code getCollectionUsage}). Unlike total minus free memory read after {@code System.gc()},
-     * this does not count what other threads (progress bar, ND4J's deallocator) allocate in the meantime, which
-     * made that reading move by several MB between checkpoints.
+     * The heap that survives full collections: the sum over the heap pools of their usage right after a
+     * collection ({@code getCollectionUsage}), which does not count what other threads (progress bar, ND4J's
+     * deallocator) allocate between the collection and the reading. Dead arrays are freed in two rounds (a
+     * collection finds their references, ND4J's deallocator thread releases them, a later collection takes
+     * what they held), and after training there are thousands of them, so it collects until the reading stops
+     * falling (at most {@value #MAX_COLLECTIONS} times).
      */
     private static long liveHeapBytes() {
-        // the first collection finds the dead arrays' references; ND4J's deallocator thread and the JVM's
-        // reference handler then release them, and the second collection takes what they held
-        System.gc();
-        try {
-            Thread.sleep(100);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        System.gc();
-        long used = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            MemoryUsage afterCollection = pool.getCollectionUsage();
-            if (pool.getType() == MemoryType.HEAP && afterCollection != null) {
-                used += afterCollection.getUsed();
+        long previous = Long.MAX_VALUE;
+        for (int round = 0; round < MAX_COLLECTIONS; round++) {
+            System.gc();
+            long used = 0;
+            for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+                MemoryUsage afterCollection = pool.getCollectionUsage();
+                if (pool.getType() == MemoryType.HEAP && afterCollection != null) {
+                    used += afterCollection.getUsed();
+                }
+            }
+            if (used > previous * 0.99) {
+                return Math.min(used, previous);
+            }
+            previous = used;
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
             }
         }
-        return used;
+        return previous;
     }
 
     /** The logits of the last step, [vocabulary]. */
