@@ -52,20 +52,20 @@ public final class FormalLanguagesCommand implements Callable<Integer> {
     /** The four two-layer stacks compared. */
     enum Model { LSTM, MLSTM, SLSTM, MIXED }
 
-    @Option(names = "--quick", description = "fewer training steps (minutes on 2 cores)")
+    @Option(names = "--quick", description = "parity only, 800 steps, 256 test strings (minutes on 2 cores)")
     private boolean quick;
 
-    @Option(names = "--steps", description = "training minibatches per task and model (default: 2000, --quick 200)")
+    @Option(names = "--steps", description = "training minibatches per task and model (default: 1000, --quick 800)")
     private Integer steps;
 
-    @Option(names = "--train-length", description = "longest training string (default: 20, --quick 10)")
-    private Integer trainLength;
+    @Option(names = "--train-length", defaultValue = "10", description = "longest training string (default: ${DEFAULT-VALUE})")
+    private int trainLength;
 
     @Option(names = "--width", defaultValue = "32", description = "hidden size of each layer (default: ${DEFAULT-VALUE})")
     private int width;
 
-    @Option(names = "--tasks", split = ",", defaultValue = "PARITY,MODULAR_ARITHMETIC,MAJORITY,COUNTER",
-            description = "tasks to run (default: ${DEFAULT-VALUE})")
+    @Option(names = "--tasks", split = ",",
+            description = "tasks to run (default: PARITY,MODULAR_ARITHMETIC,MAJORITY,COUNTER; --quick PARITY)")
     private List<FormalLanguage> tasks;
 
     @Option(names = "--test-strings", description = "test strings per length range (default: 1024, --quick 256)")
@@ -113,9 +113,11 @@ public final class FormalLanguagesCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int trainSteps = steps != null ? steps : quick ? 200 : 2000;
-        if (trainLength == null) {
-            trainLength = quick ? 10 : 20;
+        // the quick mode keeps the paper's headline (sLSTM solves parity and extrapolates, mLSTM does not): both
+        // sLSTM stacks learnt parity after about 600 steps in the recorded full run
+        int trainSteps = steps != null ? steps : quick ? 800 : 1000;
+        if (tasks == null) {
+            tasks = quick ? List.of(FormalLanguage.PARITY) : List.of(FormalLanguage.values());
         }
         if (testStrings == null) {
             testStrings = quick ? 256 : 1024;

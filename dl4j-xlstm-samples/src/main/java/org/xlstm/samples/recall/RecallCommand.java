@@ -51,16 +51,16 @@ public final class RecallCommand implements Callable<Integer> {
     /** The layer compared. */
     enum Model { LSTM, MLSTM, ATTENTION }
 
-    @Option(names = "--quick", description = "fewer steps, pairs and widths (minutes on 2 cores)")
+    @Option(names = "--quick", description = "fewer steps and pairs (minutes on 2 cores)")
     private boolean quick;
 
-    @Option(names = "--steps", description = "training minibatches per run (default: 1500, --quick 200)")
+    @Option(names = "--steps", description = "training minibatches per run (default: 600, --quick 400)")
     private Integer steps;
 
     @Option(names = "--pairs", split = ",", description = "numbers of key-value pairs (default: 4,8,16; --quick 4,8)")
     private List<Integer> pairs;
 
-    @Option(names = "--widths", split = ",", description = "layer widths (default: 16,32,64; --quick 32)")
+    @Option(names = "--widths", split = ",", description = "layer widths (default: 32)")
     private List<Integer> widths;
 
     @Option(names = "--keys", defaultValue = "32", description = "distinct keys and distinct values (default: ${DEFAULT-VALUE})")
@@ -103,9 +103,9 @@ public final class RecallCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        int trainSteps = steps != null ? steps : quick ? 200 : 1500;
+        int trainSteps = steps != null ? steps : quick ? 400 : 600;
         List<Integer> pairCounts = pairs != null ? pairs : quick ? List.of(4, 8) : List.of(4, 8, 16);
-        List<Integer> layerWidths = widths != null ? widths : quick ? List.of(32) : List.of(16, 32, 64);
+        List<Integer> layerWidths = widths != null ? widths : List.of(32);
         Files.createDirectories(out);
         System.out.printf("associative recall: %d keys, %d values; %d steps of %d sequences, Adam %.0e%n", vocabulary,
                 vocabulary, trainSteps, BATCH, LEARNING_RATE);
