@@ -42,9 +42,12 @@ public final class DailyWeather {
     private final double[] std;
     private final int validationStart;
     private final int testStart;
+    /** Labels are tomorrow's change from today (else tomorrow's level). */
+    private final boolean change;
 
-    private DailyWeather(double[][] raw, int validationStart, int testStart) {
+    private DailyWeather(double[][] raw, int validationStart, int testStart, boolean change) {
         this.raw = raw;
+        this.change = change;
         this.validationStart = validationStart;
         this.testStart = testStart;
         int features = raw[0].length;
@@ -63,11 +66,11 @@ public final class DailyWeather {
     }
 
     /** Loads the bundled data; the given fractions of the days train and validate, the rest tests. */
-    public static DailyWeather load(double trainFraction, double validationFraction) throws IOException {
+    public static DailyWeather load(double trainFraction, double validationFraction, boolean change) throws IOException {
         double[][] days = readDays();
         int validationStart = (int) Math.round(days.length * trainFraction);
         int testStart = (int) Math.round(days.length * (trainFraction + validationFraction));
-        return new DailyWeather(days, validationStart, testStart);
+        return new DailyWeather(days, validationStart, testStart, change);
     }
 
     public int features() {
@@ -112,7 +115,8 @@ public final class DailyWeather {
                     features.putScalar(new long[] {w, f, t}, normalised(day, f));
                 }
                 for (int s = 0; s < targets(); s++) {
-                    labels.putScalar(new long[] {w, s, t}, normalised(day + 1, targetFeature(s)));
+                    labels.putScalar(new long[] {w, s, t}, normalised(day + 1, targetFeature(s))
+                            - (change ? normalised(day, targetFeature(s)) : 0));
                 }
                 labelMask.putScalar(w, t, everyStep || t == length - 1 ? 1 : 0);
             }
@@ -120,8 +124,33 @@ public final class DailyWeather {
         return new DataSet(features, labels, null, labelMask);
     }
 
-    /** Normalised forecasts [n, stations] (or any [n, stations, ...] slice) back to °C. */
-    public INDArray toCelsius(INDArray normalisedTargets) {
+    /**
+     * Tomorrow's maximum temperatures in °C [n, stations] from the last step's labels or outputs [n, stations] and
+     * the last step's features [n, features] (today's temperatures, which a change label is relative to).
+     */
+    public INDArray tomorrowCelsius(INDArray lastStepLabels, INDArray lastStepFeatures) {
+        INDArray levels = lastStepLabels.castTo(DataType.DOUBLE).dup();
+        if (change) {
+            levels.addi(todayNormalised(lastStepFeatures));
+        }
+        return toCelsius(levels);
+    }
+
+    /** Today's maximum temperatures in °C [n, stations] from the last step's features [n, features]. */
+    public INDArray todayCelsius(INDArray lastStepFeatures) {
+        return toCelsius(todayNormalised(lastStepFeatures));
+    }
+
+    private INDArray todayNormalised(INDArray lastStepFeatures) {
+        INDArray today = Nd4j.create(DataType.DOUBLE, lastStepFeatures.size(0), targets());
+        for (int s = 0; s < targets(); s++) {
+            today.getColumn(s).assign(lastStepFeatures.getColumn(targetFeature(s)).castTo(DataType.DOUBLE));
+        }
+        return today;
+    }
+
+    /** Normalised temperatures [n, stations] back to °C. */
+    private INDArray toCelsius(INDArray normalisedTargets) {
         INDArray celsius = normalisedTargets.castTo(DataType.DOUBLE).dup();
         for (int s = 0; s < targets(); s++) {
             int f = targetFeature(s);

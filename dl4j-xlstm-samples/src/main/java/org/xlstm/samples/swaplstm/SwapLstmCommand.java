@@ -111,6 +111,21 @@ public final class SwapLstmCommand implements Callable<Integer> {
             + " block: a linear embedding, an SLSTMBlock (residual) and the final norm (default: ${DEFAULT-VALUE})")
     private String form;
 
+    @Option(names = "--target", defaultValue = "level")
+    private String target;
+    @Option(names = "--batch", defaultValue = "32")
+    private int batch;
+    @Option(names = "--x-bias", defaultValue = "POWERLAW_BLOCKDEPENDENT")
+    private String biasInitName;
+    @Option(names = "--x-conv", defaultValue = "4")
+    private int convKernel;
+    @Option(names = "--output-init", defaultValue = "XAVIER")
+    private String outputInit;
+    @Option(names = "--x-wd")
+    private Double xlstmWeightDecay;
+    @Option(names = "--x-lr")
+    private Double xlstmLearningRate;
+
     /** The same network with the LSTM layer swapped for an sLSTM layer of the same width. */
     MultiLayerConfiguration xlstmNetwork(int features, int targets) {
         if (form.equals("block")) {
@@ -122,8 +137,16 @@ public final class SwapLstmCommand implements Callable<Integer> {
                     .setInputType(InputType.recurrent(features, WINDOW))
                     .build();
         }
-        return common().list()
-                .layer(new SLSTMLayer.Builder().nIn(features).nOut(width).numHeads(heads).build())
+        NeuralNetConfiguration.Builder base = common();
+        if (xlstmLearningRate != null) {
+            base.updater(new Adam(xlstmLearningRate));
+        }
+        if (xlstmWeightDecay != null) {
+            base.weightDecay(xlstmWeightDecay);
+        }
+        return base.list()
+                .layer(new SLSTMLayer.Builder().nIn(features).nOut(width).numHeads(heads)
+                        .biasInit(org.xlstm.dl4j.runtime.SLSTMBiasInit.valueOf(biasInitName)).convKernelSize(convKernel).build())
                 .layer(forecast(targets))
                 .setInputType(InputType.recurrent(features, WINDOW))
                 .build();
@@ -137,6 +160,7 @@ public final class SwapLstmCommand implements Callable<Integer> {
 
     private RnnOutputLayer forecast(int targets) {
         return new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(width).nOut(targets)
+                .weightInit(org.deeplearning4j.nn.weights.WeightInit.valueOf(outputInit))
                 .activation(Activation.IDENTITY).build();
     }
 
@@ -144,7 +168,7 @@ public final class SwapLstmCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         int epochs = maxEpochs != null ? maxEpochs : quick ? 20 : 60;
         int wait = patience != null ? patience : quick ? 4 : 10;
-        DailyWeather weather = DailyWeather.load(0.7, 0.15);
+        DailyWeather weather = DailyWeather.load(0.7, 0.15, target.equals("change"));
         DataSet train = weather.windows(Part.TRAIN, WINDOW, trainStride, everyStep);
         DataSet validation = weather.windows(Part.VALIDATION, WINDOW, 1, false);
         DataSet test = weather.windows(Part.TEST, WINDOW, 1, false);
@@ -183,7 +207,7 @@ public final class SwapLstmCommand implements Callable<Integer> {
                 .evaluateEveryNEpochs(1)
                 .modelSaver(new LocalFileModelSaver(modelDir))
                 .build();
-        int batchesPerEpoch = Math.max(1, train.numExamples() / BATCH);
+        int batchesPerEpoch = Math.max(1, train.numExamples() / batch);
         EpochClock clock = new EpochClock();
         EarlyStoppingResult<MultiLayerNetwork> result;
         try (TrainingProgress progress = new TrainingProgress(name, (long) epochs * batchesPerEpoch)) {
@@ -200,7 +224,7 @@ public final class SwapLstmCommand implements Callable<Integer> {
 
     /** Training minibatches, reshuffled at every pass (EarlyStoppingTrainer resets the iterator every epoch). */
     private ExistingDataSetIterator shuffledBatches(DataSet train) {
-        return new ExistingDataSetIterator(new ShuffledBatches(train, BATCH, new Random(seed)));
+        return new ExistingDataSetIterator(new ShuffledBatches(train, batch, new Random(seed)));
     }
 
     static INDArray lastStep(INDArray sequence) {
@@ -209,9 +233,8 @@ public final class SwapLstmCommand implements Callable<Integer> {
 
     /** Errors in °C (RMSE, MAE) of forecasting tomorrow's maximum temperature as today's. */
     private static double[] persistenceErrors(DailyWeather weather, DataSet test) {
-        INDArray today = weather.toCelsius(lastStep(test.getLabels().get(NDArrayIndex.all(), NDArrayIndex.all(),
-                NDArrayIndex.interval(0, WINDOW - 1))));
-        INDArray tomorrow = weather.toCelsius(lastStep(test.getLabels()));
+        INDArray today = weather.todayCelsius(lastStep(test.getFeatures()));
+        INDArray tomorrow = weather.tomorrowCelsius(lastStep(test.getLabels()), lastStep(test.getFeatures()));
         return new double[] {ForecastRun.rmse(today, tomorrow), ForecastRun.mae(today, tomorrow)};
     }
 
