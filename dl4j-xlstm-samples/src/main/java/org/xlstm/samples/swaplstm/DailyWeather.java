@@ -18,7 +18,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The NOAA daily weather of Seattle and New York, 2012-2015 ({@code data/weather.csv}, public domain, see
  * {@code data/SOURCES.md}) as forecasting windows: the inputs of a day are the four variables of both stations
- * (8 features), the target of a day is the next day's maximum temperature at both stations.
+ * (8 features), the target of a day is the next day's maximum temperature at both stations: by default its change
+ * from the day's own (forecasting the change makes "no change", persistence, the natural starting point, and a
+ * model of the change does not have to carry the level through its recurrent state), else the level itself.
  *
  * <p>The days are split in time order: the first part trains, the next validates (early stopping), the last
  * tests. Windows belong to the part that holds the day their last step forecasts, so no window of a later part
@@ -65,7 +67,10 @@ public final class DailyWeather {
         }
     }
 
-    /** Loads the bundled data; the given fractions of the days train and validate, the rest tests. */
+    /**
+     * Loads the bundled data; the given fractions of the days train and validate, the rest tests. With
+     * {@code change} the labels are tomorrow's change from today, else tomorrow's temperature.
+     */
     public static DailyWeather load(double trainFraction, double validationFraction, boolean change) throws IOException {
         double[][] days = readDays();
         int validationStart = (int) Math.round(days.length * trainFraction);
@@ -88,8 +93,9 @@ public final class DailyWeather {
     /**
      * Windows of {@code length} days whose last step forecasts a day of {@code part}, one every {@code stride}
      * days. Features [n, 8, length] and labels [n, 2, length] (NCW): step t's label is the normalised maximum
-     * temperature of the day after step t. With {@code everyStep} all steps are scored (sequence-to-sequence
-     * training); otherwise the label mask keeps only the last step, the forecast that is evaluated.
+     * temperature of the day after step t (minus that of step t's day, for change labels). With {@code everyStep}
+     * all steps are scored (sequence-to-sequence training); otherwise the label mask keeps only the last step, the
+     * forecast that is evaluated.
      */
     public DataSet windows(Part part, int length, int stride, boolean everyStep) {
         int firstTarget = Math.max(length, part == Part.TRAIN ? 0 : part == Part.VALIDATION ? validationStart : testStart);

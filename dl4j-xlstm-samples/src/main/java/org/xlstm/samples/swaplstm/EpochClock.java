@@ -33,11 +33,7 @@ final class EpochClock extends BaseTrainingListener implements EarlyStoppingList
 
     @Override
     public void iterationDone(Model model, int iteration, int epoch) {
-        long previous = lastIteration;
         lastIteration = System.nanoTime();
-        if (System.getProperty("swap.iterlog") != null && seconds.size() < 3) {
-            System.err.printf("ITER epoch %d ms %.1f%n", seconds.size(), (lastIteration - Math.max(previous, epochStart)) / 1e6);
-        }
         if (Double.isNaN(firstMinibatchSeconds)) {
             firstMinibatchSeconds = (lastIteration - epochStart) / 1e9;
         }
