@@ -51,12 +51,12 @@ import picocli.CommandLine.Option;
  *
  * <p>The model forecasts tomorrow's maximum temperature in Seattle and New York from the last 60 days of
  * weather at both stations (NOAA daily data, see {@link DailyWeather}), as today's temperature plus the change the
- * network forecasts. {@link #lstmNetwork} is the network as
- * a DL4J user would write it; {@link #xlstmNetwork} is the same configuration with the {@code LSTM} layer
- * replaced by an {@link SLSTMLayer}: the only lines that change. Both are trained the same way by DL4J's
- * {@link EarlyStoppingTrainer}: the held-out validation loss is scored after every epoch, training stops after
- * {@code --patience} epochs without improvement, and the best model is saved with {@link ModelSerializer} (by
- * {@link LocalFileModelSaver}) and restored from that file for the test.
+ * network forecasts. {@link #lstmNetwork} is the network as a DL4J user would write it; {@link #xlstmNetwork} is
+ * the same configuration with the {@code LSTM} layer replaced by an {@link SLSTMLayer}: the only lines that
+ * change. Both are trained the same way by DL4J's {@link EarlyStoppingTrainer}: the held-out validation loss is
+ * scored after every epoch, training stops after {@code --patience} epochs without improvement, and the best
+ * model is saved with {@link ModelSerializer} (by {@link LocalFileModelSaver}) and restored from that file for
+ * the test.
  */
 @Command(name = "swap-lstm", mixinStandardHelpOptions = true,
         description = "Forecasts next-day maximum temperature (NOAA daily weather, Seattle and New York) with a DL4J"
@@ -121,7 +121,6 @@ public final class SwapLstmCommand implements Callable<Integer> {
             + " block: a linear embedding, an SLSTMBlock (residual) and the final norm (default: ${DEFAULT-VALUE})")
     private String form;
 
-
     /** The same network with the LSTM layer swapped for an sLSTM layer of the same width. */
     MultiLayerConfiguration xlstmNetwork(int features, int targets) {
         if (form.equals("block")) {
@@ -149,9 +148,10 @@ public final class SwapLstmCommand implements Callable<Integer> {
     /**
      * The regression head, initialised to zero: the first forecast is "no change" (persistence), and training
      * starts from there. This matters for xLSTM: its layers end in a per-head norm, so their outputs are of unit
-     * scale from the first step, where an LSTM's start near zero; DL4J's default (Xavier) head on unit-scale
-     * inputs starts with random forecasts of about one standard deviation, and the xLSTM model never recovered
-     * the gap within early stopping (see the samples README). The LSTM gains a little from it too.
+     * scale from the first step, where an LSTM's start near zero; DL4J's default (Xavier) head on 32 unit-scale
+     * inputs starts with random forecasts of about 1.4 standard deviations of the temperature, and the xLSTM model
+     * never recovered the gap within early stopping (see the samples README). The LSTM does about as well with
+     * either head (0.01 °C better on average with this one, over five seeds).
      */
     private RnnOutputLayer forecast(int targets) {
         return new RnnOutputLayer.Builder(LossFunctions.LossFunction.MSE).nIn(width).nOut(targets)

@@ -21,8 +21,8 @@ import org.xlstm.samples.common.SampleRun;
 /**
  * swap-lstm at tiny sizes (one epoch, few windows), for both kinds of label: both models train with early
  * stopping, the best models are saved, the CSV parses, the PNGs decode, and the persistence baseline equals one
- * computed here straight from the bundled CSV (which checks the split and the conversion of labels, features and
- * forecasts back to °C, including adding today's temperature back to a forecast change).
+ * computed here straight from the bundled CSV (which checks the split and the conversion of labels and features
+ * back to °C, including adding today's temperature back to a change label).
  */
 class SwapLstmCommandTest {
 
