@@ -18,7 +18,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The NOAA daily weather of Seattle and New York, 2012-2015 ({@code data/weather.csv}, public domain, see
  * {@code data/SOURCES.md}) as forecasting windows: the inputs of a day are the four variables of both stations
- * (8 features), the target of a day is the next day's maximum temperature at both stations.
+ * (8 features), the target of a day is the next day's maximum temperature at both stations: by default its change
+ * from the day's own (forecasting the change makes "no change", persistence, the natural starting point, and a
+ * model of the change does not have to carry the level through its recurrent state), else the level itself.
  *
  * <p>The days are split in time order: the first part trains, the next validates (early stopping), the last
  * tests. Windows belong to the part that holds the day their last step forecasts, so no window of a later part
@@ -42,9 +44,12 @@ public final class DailyWeather {
     private final double[] std;
     private final int validationStart;
     private final int testStart;
+    /** Labels are tomorrow's change from today (else tomorrow's level). */
+    private final boolean change;
 
-    private DailyWeather(double[][] raw, int validationStart, int testStart) {
+    private DailyWeather(double[][] raw, int validationStart, int testStart, boolean change) {
         this.raw = raw;
+        this.change = change;
         this.validationStart = validationStart;
         this.testStart = testStart;
         int features = raw[0].length;
@@ -62,12 +67,15 @@ public final class DailyWeather {
         }
     }
 
-    /** Loads the bundled data; the given fractions of the days train and validate, the rest tests. */
-    public static DailyWeather load(double trainFraction, double validationFraction) throws IOException {
+    /**
+     * Loads the bundled data; the given fractions of the days train and validate, the rest tests. With
+     * {@code change} the labels are tomorrow's change from today, else tomorrow's temperature.
+     */
+    public static DailyWeather load(double trainFraction, double validationFraction, boolean change) throws IOException {
         double[][] days = readDays();
         int validationStart = (int) Math.round(days.length * trainFraction);
         int testStart = (int) Math.round(days.length * (trainFraction + validationFraction));
-        return new DailyWeather(days, validationStart, testStart);
+        return new DailyWeather(days, validationStart, testStart, change);
     }
 
     public int features() {
@@ -85,8 +93,9 @@ public final class DailyWeather {
     /**
      * Windows of {@code length} days whose last step forecasts a day of {@code part}, one every {@code stride}
      * days. Features [n, 8, length] and labels [n, 2, length] (NCW): step t's label is the normalised maximum
-     * temperature of the day after step t. With {@code everyStep} all steps are scored (sequence-to-sequence
-     * training); otherwise the label mask keeps only the last step, the forecast that is evaluated.
+     * temperature of the day after step t (minus that of step t's day, for change labels). With {@code everyStep}
+     * all steps are scored (sequence-to-sequence training); otherwise the label mask keeps only the last step, the
+     * forecast that is evaluated.
      */
     public DataSet windows(Part part, int length, int stride, boolean everyStep) {
         int firstTarget = Math.max(length, part == Part.TRAIN ? 0 : part == Part.VALIDATION ? validationStart : testStart);
@@ -112,7 +121,8 @@ public final class DailyWeather {
                     features.putScalar(new long[] {w, f, t}, normalised(day, f));
                 }
                 for (int s = 0; s < targets(); s++) {
-                    labels.putScalar(new long[] {w, s, t}, normalised(day + 1, targetFeature(s)));
+                    labels.putScalar(new long[] {w, s, t}, normalised(day + 1, targetFeature(s))
+                            - (change ? normalised(day, targetFeature(s)) : 0));
                 }
                 labelMask.putScalar(w, t, everyStep || t == length - 1 ? 1 : 0);
             }
@@ -120,8 +130,33 @@ public final class DailyWeather {
         return new DataSet(features, labels, null, labelMask);
     }
 
-    /** Normalised forecasts [n, stations] (or any [n, stations, ...] slice) back to °C. */
-    public INDArray toCelsius(INDArray normalisedTargets) {
+    /**
+     * Tomorrow's maximum temperatures in °C [n, stations] from the last step's labels or outputs [n, stations] and
+     * the last step's features [n, features] (today's temperatures, which a change label is relative to).
+     */
+    public INDArray tomorrowCelsius(INDArray lastStepLabels, INDArray lastStepFeatures) {
+        INDArray levels = lastStepLabels.castTo(DataType.DOUBLE).dup();
+        if (change) {
+            levels.addi(todayNormalised(lastStepFeatures));
+        }
+        return toCelsius(levels);
+    }
+
+    /** Today's maximum temperatures in °C [n, stations] from the last step's features [n, features]. */
+    public INDArray todayCelsius(INDArray lastStepFeatures) {
+        return toCelsius(todayNormalised(lastStepFeatures));
+    }
+
+    private INDArray todayNormalised(INDArray lastStepFeatures) {
+        INDArray today = Nd4j.create(DataType.DOUBLE, lastStepFeatures.size(0), targets());
+        for (int s = 0; s < targets(); s++) {
+            today.getColumn(s).assign(lastStepFeatures.getColumn(targetFeature(s)).castTo(DataType.DOUBLE));
+        }
+        return today;
+    }
+
+    /** Normalised temperatures [n, stations] back to °C. */
+    private INDArray toCelsius(INDArray normalisedTargets) {
         INDArray celsius = normalisedTargets.castTo(DataType.DOUBLE).dup();
         for (int s = 0; s < targets(); s++) {
             int f = targetFeature(s);

@@ -26,7 +26,8 @@ final class ForecastPlots {
         XYChart chart = new XYChartBuilder().width(1100).height(550)
                 .title("Next-day max temperature, " + DailyWeather.STATIONS.get(0) + ", test days")
                 .xAxisTitle("test day").yAxisTitle("°C").build();
-        INDArray truth = weather.toCelsius(SwapLstmCommand.lastStep(test.getLabels()));
+        INDArray truth = weather.tomorrowCelsius(SwapLstmCommand.lastStep(test.getLabels()),
+                SwapLstmCommand.lastStep(test.getFeatures()));
         line(chart, "observed", column(truth), SeriesLines.SOLID);
         for (ForecastRun run : runs) {
             line(chart, run.name + String.format(" (RMSE %.2f °C, both stations)", run.rmse), column(run.forecast),

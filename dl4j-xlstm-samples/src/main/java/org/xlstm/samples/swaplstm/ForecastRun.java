@@ -42,8 +42,9 @@ final class ForecastRun {
         this.medianValidationSeconds = clock.medianValidationSeconds();
         this.validationLoss = result.getScoreVsEpoch();
         this.trainingLoss = clock.trainingLoss();
-        this.forecast = weather.toCelsius(normalisedForecast);
-        INDArray truth = weather.toCelsius(SwapLstmCommand.lastStep(test.getLabels()));
+        INDArray today = SwapLstmCommand.lastStep(test.getFeatures());
+        this.forecast = weather.tomorrowCelsius(normalisedForecast, today);
+        INDArray truth = weather.tomorrowCelsius(SwapLstmCommand.lastStep(test.getLabels()), today);
         this.rmse = rmse(forecast, truth);
         this.mae = mae(forecast, truth);
     }

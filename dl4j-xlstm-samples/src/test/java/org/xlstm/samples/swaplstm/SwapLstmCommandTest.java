@@ -13,21 +13,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.xlstm.samples.common.SampleRun;
 
 /**
- * swap-lstm at tiny sizes (one epoch, few windows): both models train with early stopping, the best models are
- * saved, the CSV parses, the PNGs decode, and the persistence baseline equals one computed here straight from
- * the bundled CSV (which checks the split and the conversion back to °C).
+ * swap-lstm at tiny sizes (one epoch, few windows), for both kinds of label: both models train with early
+ * stopping, the best models are saved, the CSV parses, the PNGs decode, and the persistence baseline equals one
+ * computed here straight from the bundled CSV (which checks the split and the conversion of labels and features
+ * back to °C, including adding today's temperature back to a change label).
  */
 class SwapLstmCommandTest {
 
-    @Test
-    void tinyRunWritesParsableResultsAndPlots(@TempDir Path dir) throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {"CHANGE", "LEVEL"})
+    void tinyRunWritesParsableResultsAndPlots(String target, @TempDir Path dir) throws IOException {
         String out = SampleRun.run("swap-lstm", "--max-epochs", "1", "--patience", "1", "--train-stride", "30",
-                "--width", "8", "--out", dir.toString());
+                "--width", "8", "--target", target, "--out", dir.toString());
         Map<String, String[]> rows = new TreeMap<>();
         for (String[] r : SampleRun.csv(dir.resolve("swap-lstm.csv"),
                 "model,test_rmse_c,test_mae_c,parameters,epochs,best_epoch,first_epoch_s,median_epoch_s")) {
