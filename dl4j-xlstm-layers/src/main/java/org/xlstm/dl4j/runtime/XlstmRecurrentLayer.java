@@ -99,8 +99,11 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             stepped = fast != null && fast.step(params, input, previousState);
         }
         if (stepped) {
+            if (!fast.outputFinite()) {
+                throw nonFiniteOutput();
+            }
             // The output is created here, in the workspace DL4J has open for activations.
-            INDArray output = requireFinite(fast.output());
+            INDArray output = fast.output();
             previousState = fast.state();
             return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, output);
         }
@@ -192,9 +195,13 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
      */
     private INDArray requireFinite(INDArray output) {
         if (NonFinite.any(output)) {
-            throw NonFinite.outputError(layerConf().describe(), params);
+            throw nonFiniteOutput();
         }
         return output;
+    }
+
+    private IllegalStateException nonFiniteOutput() {
+        return NonFinite.outputError(layerConf().describe(), params);
     }
 
     /** The module output in the layer's format, copied out of the compute workspace the caller is in. */

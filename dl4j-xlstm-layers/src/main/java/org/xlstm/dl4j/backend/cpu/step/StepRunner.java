@@ -67,6 +67,16 @@ public final class StepRunner {
         return true;
     }
 
+    /** Whether the output of the last step is free of NaN and infinities (checked on the heap copy). */
+    public boolean outputFinite() {
+        for (float v : y) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The output of the last step, [B, nOut, 1] (NCW) or [B, 1, nOut] (NWC), in the current workspace. */
     public INDArray output() {
         int rows = y.length / nOut;

@@ -22,6 +22,8 @@ public final class StepState {
     private final Map<String, INDArray> owned = new LinkedHashMap<>();
     private final Map<String, FloatPointer> pointers = new HashMap<>();
     private boolean shared;
+    /** What {@link #arrays} returns until the next change of an entry (rnnTimeStep asks for it every step). */
+    private Map<String, INDArray> view = Collections.emptyMap();
 
     /**
      * Makes the entries of {@code shapes} private and current, starting from {@code current} (the layer's
@@ -35,6 +37,7 @@ public final class StepState {
                 return false;
             }
         }
+        boolean changed = false;
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             INDArray given = current == null ? null : current.get(e.getKey());
             if (given != null && given == owned.get(e.getKey()) && !shared) {
@@ -43,17 +46,21 @@ public final class StepState {
             INDArray mine = given == null ? Nd4j.zeros(DataType.FLOAT, e.getValue())
                     : given.castTo(DataType.FLOAT).dup('c');
             owned.put(e.getKey(), mine);
+            changed = true;
             pointers.put(e.getKey(), HostArrays.pointer(mine, "state '" + e.getKey() + "'"));
         }
-        owned.keySet().retainAll(shapes.keySet());
+        boolean removed = owned.keySet().retainAll(shapes.keySet());
         pointers.keySet().retainAll(shapes.keySet());
+        if (changed || removed) {
+            view = Collections.unmodifiableMap(new LinkedHashMap<>(owned));
+        }
         shared = false;
         return true;
     }
 
     /** The current state, for the layer to keep; it must {@link #share} before handing it to anyone else. */
     Map<String, INDArray> arrays() {
-        return Collections.unmodifiableMap(new LinkedHashMap<>(owned));
+        return view;
     }
 
     /** The arrays are visible outside from now on (e.g. returned by {@code rnnGetPreviousState}). */
