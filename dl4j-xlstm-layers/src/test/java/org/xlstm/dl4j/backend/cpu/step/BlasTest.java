@@ -55,7 +55,7 @@ class BlasTest {
                 }
             }
             FloatPointer y = guarded(rows);
-            Blas.matrixTimesVector(placed(a), placed(x), y, rows, cols);
+            Blas.matrixTimesVector(placed(a), 0, placed(x), 0, y, 0, rows, cols);
             assertResult("A x " + rows + "x" + cols, expected, y);
         }
     }
@@ -75,7 +75,7 @@ class BlasTest {
                 }
             }
             FloatPointer y = guarded(cols);
-            Blas.vectorTimesMatrix(placed(x), placed(a), y, rows, cols);
+            Blas.vectorTimesMatrix(placed(x), 0, placed(a), 0, y, 0, rows, cols);
             assertResult("x^T A " + rows + "x" + cols, expected, y);
         }
     }
@@ -96,9 +96,69 @@ class BlasTest {
                 }
             }
             FloatPointer memory = placed(a);
-            Blas.scaleAndAddOuter(memory, 0.75f, 0.5f, placed(x), placed(y), rows, cols);
+            Blas.scaleAndAddOuter(memory, 0, 0.75f, 0.5f, placed(x), 0, placed(y), 0, rows, cols);
             assertResult("0.75 A + 0.5 x y^T " + rows + "x" + cols, expected, memory);
         }
+    }
+
+    /**
+     * Offsets into shared buffers, as the step form passes them: the outer product of two ranges of one
+     * buffer into a block of a larger matrix, then x^T A and A x on ranges of it, results written at offsets.
+     */
+    @Test
+    void offsetsAddressRangesOfSharedBuffers() {
+        int n = 100;
+        int lines = 130;
+        float[] vectors = values(3 * lines);
+        float[] matrices = values(2 * lines * n);
+        long second = (long) lines * n;
+        double[] expectedA = new double[lines * n];
+        for (int r = 0; r < lines; r++) {
+            for (int c = 0; c < n; c++) {
+                expectedA[r * n + c] = 2.0 * matrices[(int) second + r * n + c] + (double) vectors[r] * vectors[lines + c];
+            }
+        }
+        FloatPointer vectorBuffer = placed(vectors);
+        FloatPointer matrixBuffer = placed(matrices);
+        Blas.scaleAndAddOuter(matrixBuffer, second, 2f, 1f, vectorBuffer, 0, vectorBuffer, lines, lines, n);
+        float[] a = new float[lines * n];
+        matrixBuffer.position(LEAD + second).get(a);
+        matrixBuffer.position(LEAD);
+        double[] updated = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            assertEquals(expectedA[i], a[i], 1e-4 * Math.max(1, Math.abs(expectedA[i])), "outer [" + i + "]");
+            updated[i] = a[i];
+        }
+        double[] expectedRead = new double[n];
+        for (int c = 0; c < n; c++) {
+            for (int r = 0; r < lines; r++) {
+                expectedRead[c] += (double) vectors[2 * lines + r] * updated[r * n + c];
+            }
+        }
+        FloatPointer out = guarded(n + 5);
+        Blas.vectorTimesMatrix(vectorBuffer, 2L * lines, matrixBuffer, second, out, 5, lines, n);
+        float[] read = new float[n];
+        out.position(LEAD + 5).get(read);
+        out.position(LEAD);
+        for (int c = 0; c < n; c++) {
+            assertEquals(expectedRead[c], read[c], 1e-3 * Math.max(1, Math.abs(expectedRead[c])), "x^T A [" + c + "]");
+        }
+        double[] expectedProduct = new double[lines];
+        for (int r = 0; r < lines; r++) {
+            for (int c = 0; c < n; c++) {
+                expectedProduct[r] += updated[r * n + c] * (double) vectors[lines + c];
+            }
+        }
+        FloatPointer product = guarded(lines + 7);
+        Blas.matrixTimesVector(matrixBuffer, second, vectorBuffer, lines, product, 7, lines, n);
+        float[] products = new float[lines];
+        product.position(LEAD + 7).get(products);
+        for (int r = 0; r < lines; r++) {
+            assertEquals(expectedProduct[r], products[r], 1e-3 * Math.max(1, Math.abs(expectedProduct[r])),
+                    "A x [" + r + "]");
+        }
+        assertEquals(LEAD, vectorBuffer.position(), "position restored");
+        assertEquals(LEAD, matrixBuffer.position(), "position restored");
     }
 
     private float[] values(int n) {
