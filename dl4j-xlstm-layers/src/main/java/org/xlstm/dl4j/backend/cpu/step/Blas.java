@@ -7,6 +7,7 @@ import static org.bytedeco.openblas.global.openblas_nolapack.CblasTrans;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas_nolapack;
 import org.xlstm.dl4j.backend.cpu.HostArrays;
+import org.xlstm.dl4j.backend.cpu.SerialBlas;
 
 /**
  * The only class of the step form that calls OpenBLAS (the library ND4J's CPU backend itself calls), so it
@@ -14,27 +15,16 @@ import org.xlstm.dl4j.backend.cpu.HostArrays;
  * float32; pointer positions and element offsets select sub-blocks.
  *
  * <p>Every call runs on the calling thread: products larger than OpenBLAS's own multithreading thresholds
- * are split into pieces below them, so OpenBLAS never hands a piece to its worker threads, and no thread
- * count is changed anywhere. At one token a product takes microseconds, less than a worker's wake-up, and
- * on a busy machine a woken worker may wait for a core while the step waits for it (the streaming tail).
- * The thresholds are those of OpenBLAS 0.3.19 (ND4J 1.0.0-M2.1's) with its default
- * {@code GEMM_MULTITHREAD_THRESHOLD} of 4; with other values the results are the same and only the
- * threading differs.
+ * are split into pieces below them ({@link SerialBlas}), so OpenBLAS never hands a piece to its worker
+ * threads, and no thread count is changed anywhere. At one token a product takes microseconds, less than a
+ * worker's wake-up, and on a busy machine a woken worker may wait for a core while the step waits for it
+ * (the streaming tail).
  *
  * <p>The pieces are addressed by moving the given pointers' positions, restored before returning, so a
  * token allocates nothing here: the pointers must belong to the calling step (as all of the step form's
  * do), not be shared with other threads.
  */
 final class Blas {
-    /** The largest gemv run serially (interface/gemv.c: threaded when m·n >= 2304 · 4). */
-    static final long SERIAL_GEMV_ELEMENTS = 2304L * 4 - 1;
-    /** The largest ger run serially (interface/ger.c: threaded when m·n > 2048 · 4). */
-    static final long SERIAL_GER_ELEMENTS = 2048L * 4;
-    /** The largest gemm run serially (interface/gemm.c: threaded when M·N·K > 65536 · 4). */
-    static final long SERIAL_GEMM_VOLUME = 65536L * 4;
-    /** The largest scal run serially (interface/scal.c: threaded above 2^20 elements). */
-    static final long SERIAL_SCAL_ELEMENTS = 1L << 20;
-
     private Blas() {
     }
 
@@ -52,7 +42,8 @@ final class Blas {
         long w0 = w.position();
         long y0 = y.position();
         x.position(x0 + xAt);
-        int step = batch == 1 ? piece(SERIAL_GEMV_ELEMENTS, in) : piece(SERIAL_GEMM_VOLUME, (long) batch * in);
+        int step = batch == 1 ? SerialBlas.piece(SerialBlas.GEMV_ELEMENTS, in)
+                : SerialBlas.piece(SerialBlas.GEMM_VOLUME, (long) batch * in);
         try {
             for (int from = 0; from < out; from += step) {
                 int cols = Math.min(step, out - from);
@@ -81,7 +72,7 @@ final class Blas {
         long x0 = x.position();
         long y0 = y.position();
         x.position(x0 + xAt);
-        int step = piece(SERIAL_GEMV_ELEMENTS, cols);
+        int step = SerialBlas.piece(SerialBlas.GEMV_ELEMENTS, cols);
         try {
             for (int from = 0; from < rows; from += step) {
                 a.position(a0 + aAt + (long) from * cols);
@@ -105,7 +96,7 @@ final class Blas {
         long a0 = a.position();
         long y0 = y.position();
         x.position(x0 + xAt);
-        int step = piece(SERIAL_GEMV_ELEMENTS, rows);
+        int step = SerialBlas.piece(SerialBlas.GEMV_ELEMENTS, rows);
         try {
             for (int from = 0; from < cols; from += step) {
                 a.position(a0 + aAt + from);
@@ -130,11 +121,11 @@ final class Blas {
         long y0 = y.position();
         y.position(y0 + yAt);
         long total = (long) rows * cols;
-        int step = piece(SERIAL_GER_ELEMENTS, cols);
+        int step = SerialBlas.piece(SerialBlas.GER_ELEMENTS, cols);
         try {
-            for (long from = 0; from < total; from += SERIAL_SCAL_ELEMENTS) {
+            for (long from = 0; from < total; from += SerialBlas.SCAL_ELEMENTS) {
                 a.position(a0 + from);
-                openblas_nolapack.cblas_sscal((int) Math.min(SERIAL_SCAL_ELEMENTS, total - from), scale, a, 1);
+                openblas_nolapack.cblas_sscal((int) Math.min(SerialBlas.SCAL_ELEMENTS, total - from), scale, a, 1);
             }
             for (int from = 0; from < rows; from += step) {
                 a.position(a0 + (long) from * cols);
@@ -159,10 +150,5 @@ final class Blas {
 
     private static FloatPointer distinct(FloatPointer p, FloatPointer earlier, FloatPointer evenEarlier) {
         return distinct(distinct(p, earlier), evenEarlier);
-    }
-
-    /** How many rows or columns of {@code perLine} elements make at most {@code maxSerial} (at least one). */
-    private static int piece(long maxSerial, long perLine) {
-        return (int) Math.max(1, Math.min(Integer.MAX_VALUE, maxSerial / Math.max(1, perLine)));
     }
 }
