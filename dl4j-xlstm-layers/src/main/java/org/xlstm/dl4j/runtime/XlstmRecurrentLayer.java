@@ -117,7 +117,7 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         }
         if (stepped) {
             if (!fast.outputIsFinite()) {
-                throw NonFinite.outputError(layerConf().describe(), params);
+                throw nonFiniteOutput();
             }
             previousState = fast.state();
             // The output is created here, in the workspace DL4J has open for activations.
@@ -227,9 +227,13 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
      */
     private INDArray requireFinite(INDArray output) {
         if (NonFinite.any(output)) {
-            throw NonFinite.outputError(layerConf().describe(), params);
+            throw nonFiniteOutput();
         }
         return output;
+    }
+
+    private IllegalStateException nonFiniteOutput() {
+        return NonFinite.outputError(layerConf().describe(), params);
     }
 
     /** The module output in the layer's format, copied out of the compute workspace the caller is in. */

@@ -5,6 +5,7 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -90,17 +91,40 @@ public final class HostArrays {
         return true;
     }
 
-    /** A pointer {@code offset} elements after {@code base}'s position; {@code base} is left as it is. */
+    /**
+     * A pointer {@code offset} elements after {@code base}'s position; {@code base} is left as it is. The view
+     * may be moved with {@code position} by its owner.
+     */
     public static FloatPointer at(FloatPointer base, long offset) {
-        return new FloatPointer(base).position(base.position() + offset);
+        return new View(base, base.position() + offset);
+    }
+
+    /**
+     * A pointer into another pointer's memory that keeps the other pointer, and so its memory, reachable.
+     * JavaCPP's copy constructor gives every copy a proxy deallocator (a phantom reference and a counter, about
+     * 100 bytes): views are taken per row tile and, in the step form, dozens of times per token, and that
+     * garbage made the young collections of a streaming run frequent.
+     */
+    private static final class View extends FloatPointer {
+        @SuppressWarnings({"unused", "FieldCanBeLocal"})
+        private final FloatPointer base;
+
+        View(FloatPointer base, long position) {
+            super((Pointer) null);
+            this.base = base;
+            this.address = base.address();
+            this.limit = base.limit();
+            this.capacity = base.capacity();
+            this.position = position;
+        }
     }
 
     public static void read(FloatPointer from, long offset, float[] to, int toOffset, int length) {
-        at(from, offset).get(to, toOffset, length);
+        (offset == 0 ? from : at(from, offset)).get(to, toOffset, length);
     }
 
     public static void write(float[] from, int fromOffset, int length, FloatPointer to, long offset) {
-        at(to, offset).put(from, fromOffset, length);
+        (offset == 0 ? to : at(to, offset)).put(from, fromOffset, length);
     }
 
     /**

@@ -175,10 +175,9 @@ final class MLSTMStep implements TokenStep {
                 int q = r * 3 * d + h * dh;
                 int k = q + d;
                 int v = q + 2 * d;
-                FloatPointer c = HostArrays.at(memory, (long) gate * dh * dh);
-                Blas.scaleAndAddOuter(c, forget, (float) (input / keyScale), HostArrays.at(qkvRows, k),
-                        HostArrays.at(qkvRows, v), dh, dh);
-                Blas.vectorTimesMatrix(HostArrays.at(qkvRows, q), c, readOut, dh, dh);
+                long c = (long) gate * dh * dh;
+                Blas.scaleAndAddOuter(memory, c, forget, (float) (input / keyScale), qkvRows, k, qkvRows, v, dh, dh);
+                Blas.vectorTimesMatrix(qkvRows, q, memory, c, readOut, 0, dh, dh);
                 HostArrays.read(readOut, 0, read, 0, dh);
                 float den = 0f;
                 int nAt = gate * dh;

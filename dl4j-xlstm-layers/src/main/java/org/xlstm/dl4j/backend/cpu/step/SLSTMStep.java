@@ -83,8 +83,7 @@ final class SLSTMStep implements TokenStep {
         }
         FloatPointer gateOut = nativeGates.of(4L * rows * d);
         for (int g = 0; g < 4; g++) {
-            project(gateWeights[g].pointer(params), g < 2 ? convolved : raw, HostArrays.at(gateOut, (long) g * rows * d),
-                    rows);
+            project(gateWeights[g].pointer(params), g < 2 ? convolved : raw, gateOut, (long) g * rows * d, rows);
         }
         HostArrays.read(gateOut, 0, gates, 0, gates.length);
 
@@ -94,9 +93,8 @@ final class SLSTMStep implements TokenStep {
         FloatPointer recurrentOut = nativeRecurrent.of((long) rows * 4 * d);
         for (int row = 0; row < rows; row++) {
             for (int head = 0; head < heads; head++) {
-                Blas.vectorTimesMatrix(HostArrays.at(previous, (long) row * d + head * dh),
-                        HostArrays.at(r, (long) head * dh * 4 * dh),
-                        HostArrays.at(recurrentOut, ((long) row * heads + head) * 4 * dh), dh, 4 * dh);
+                Blas.vectorTimesMatrix(previous, (long) row * d + head * dh, r, (long) head * dh * 4 * dh,
+                        recurrentOut, ((long) row * heads + head) * 4 * dh, dh, 4 * dh);
             }
         }
         HostArrays.read(recurrentOut, 0, recurrent, 0, recurrent.length);
@@ -124,16 +122,15 @@ final class SLSTMStep implements TokenStep {
     }
 
     /** Gate pre-activations of one gate for all rows, [B, D]: head-wise block-diagonal or dense. */
-    private void project(FloatPointer w, FloatPointer x, FloatPointer out, int rows) {
+    private void project(FloatPointer w, FloatPointer x, FloatPointer out, long outAt, int rows) {
         if (!headwise) {
-            Blas.rowsTimesMatrix(x, w, out, rows, nIn, d);
+            Blas.rowsTimesMatrix(x, 0, w, 0, out, outAt, rows, nIn, d);
             return;
         }
         for (int row = 0; row < rows; row++) {
             for (int head = 0; head < heads; head++) {
-                Blas.matrixTimesVector(HostArrays.at(w, (long) head * dh * dh),
-                        HostArrays.at(x, (long) row * nIn + head * dh),
-                        HostArrays.at(out, (long) row * d + head * dh), dh, dh);
+                Blas.matrixTimesVector(w, (long) head * dh * dh, x, (long) row * nIn + head * dh,
+                        out, outAt + (long) row * d + head * dh, dh, dh);
             }
         }
     }

@@ -29,6 +29,8 @@ public final class StepState {
     private final Map<String, INDArray> spare = new HashMap<>();
     private final Map<String, FloatPointer> pointers = new HashMap<>();
     private boolean shared;
+    /** What {@link #arrays} returns until the next change of an entry (rnnTimeStep asks for it every step). */
+    private Map<String, INDArray> view = Collections.emptyMap();
 
     /**
      * Makes the entries of {@code shapes} private and current, starting from {@code current} (the layer's
@@ -42,6 +44,7 @@ public final class StepState {
                 return false;
             }
         }
+        boolean changed = false;
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             String key = e.getKey();
             INDArray given = current == null ? null : current.get(key);
@@ -65,18 +68,22 @@ public final class StepState {
                 spare.remove(key);
             }
             owned.put(key, mine);
+            changed = true;
             pointers.put(key, HostArrays.pointer(mine, "state '" + key + "'"));
         }
-        owned.keySet().retainAll(shapes.keySet());
+        boolean removed = owned.keySet().retainAll(shapes.keySet());
         pointers.keySet().retainAll(shapes.keySet());
         spare.keySet().retainAll(shapes.keySet());
+        if (changed || removed) {
+            view = Collections.unmodifiableMap(new LinkedHashMap<>(owned));
+        }
         shared = false;
         return true;
     }
 
     /** The current state, for the layer to keep; it must {@link #share} before handing it to anyone else. */
     Map<String, INDArray> arrays() {
-        return Collections.unmodifiableMap(new LinkedHashMap<>(owned));
+        return view;
     }
 
     /** The arrays are visible outside from now on (e.g. returned by {@code rnnGetPreviousState}). */
