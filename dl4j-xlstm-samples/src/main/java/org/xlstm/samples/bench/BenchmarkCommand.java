@@ -47,6 +47,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
             description = "only the DL4J LSTM fit measurement (to compare OMP_WAIT_POLICY settings)")
     private boolean ompCheck;
 
+    @Option(names = "--utilisation-only", description = "only the sgemm rate and the mlstm_fwd_flop_utilisation"
+            + " line (about a minute; for comparing kernel changes)")
+    private boolean utilisationOnly;
+
     @Option(names = "--plot", description = "PNG plot of tokens/s against T (default: ${DEFAULT-VALUE})",
             defaultValue = "benchmark.png")
     private Path plot;
@@ -143,6 +147,11 @@ public final class BenchmarkCommand implements Callable<Integer> {
             return 0;
         }
         double sgemm = sgemm(p);
+        if (utilisationOnly) {
+            utilisation(p, sgemm);
+            printRatios();
+            return 0;
+        }
 
         // ---- side-by-side table: equal tokens per batch (B = tokensPerBatch / T) ----
         Model mlstm = Models.mlstmStack(p.e, 2, p.e);
@@ -215,11 +224,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
         for (String n : notes) {
             System.out.println("note: " + n);
         }
+        printRatios();
+        return 0;
+    }
+
+    private void printRatios() {
         for (Map.Entry<String, Double> r : ratios.entrySet()) {
             System.out.printf(Locale.ROOT, "ratio %s %.4f%n", r.getKey(), r.getValue());
         }
         System.out.flush();
-        return 0;
     }
 
     private boolean plotGiven() {
