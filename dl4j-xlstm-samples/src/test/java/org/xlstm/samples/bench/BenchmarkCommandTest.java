@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,5 +64,32 @@ class BenchmarkCommandTest {
         assertTrue(ratios.keySet().containsAll(REQUIRED), "ratios printed: " + ratios.keySet() + "\n" + out);
         assertTrue(out.contains("threads: OMP_WAIT_POLICY"), out);
         assertTrue(Files.size(plot) > 1000, "plot written");
+    }
+
+    @Test
+    void utilisationOnlyPrintsJustTheUtilisationRatioAndNoPlot(@TempDir Path dir) throws Exception {
+        Path plot = dir.resolve("not-written.png");
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        StringWriter err = new StringWriter();
+        int code;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            CommandLine cli = XlstmCli.commandLine();
+            cli.setErr(new PrintWriter(err, true));
+            code = cli.execute("benchmark", "--smoke", "--utilisation-only", "--plot", plot.toString());
+        } finally {
+            System.setOut(original);
+        }
+        String out = captured.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out + err);
+        List<String> ratioLines = out.strip().lines().filter(l -> l.startsWith("ratio ")).collect(Collectors.toList());
+        assertEquals(1, ratioLines.size(), out);
+        String[] f = ratioLines.get(0).split(" ");
+        assertEquals("mlstm_fwd_flop_utilisation", f[1], out);
+        double value = Double.parseDouble(f[2]);
+        assertTrue(Double.isFinite(value) && value > 0, out);
+        assertFalse(out.contains("fwd tok/s"), "the side-by-side table is skipped:\n" + out);
+        assertFalse(Files.exists(plot), "no plot is written");
     }
 }
