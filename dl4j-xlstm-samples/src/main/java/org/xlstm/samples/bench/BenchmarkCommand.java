@@ -213,7 +213,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
         utilisation(p, sgemm);
         linearity(p, mlstm, models.get(4));
         stream(p);
-        putRatio("lstm_concurrent_slowdown", ConcurrentSlowdown.measure(p.harness, p.e, p.ratioT, p.ratioBatch));
+        ConcurrentSlowdown.Result shared = ConcurrentSlowdown.measure(p.harness, p.e, p.ratioT, p.ratioBatch);
+        putRatio("lstm_concurrent_slowdown", shared.xlstmSlowdown());
+        putRatio("lstm_concurrent_slowdown_dl4j_load", shared.lstmSlowdown());
+        putRatio("lstm_concurrent_xlstm_over_dl4j_load", shared.xlstmOverLstm());
 
         if (!smoke || plotGiven()) {
             writePlot(p);
