@@ -20,7 +20,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * whatever the budget.
  */
 final class ChunkedInference {
-    static final int SLICE_ALIGNMENT = 256;
+    /** The CPU backend's row block of matrix products ({@code HostGemm}), so slices round as the whole pass. */
+    static final int SLICE_ALIGNMENT = 4_096;
     private static final long PROBE_ROWS = 4_096;
 
     /**

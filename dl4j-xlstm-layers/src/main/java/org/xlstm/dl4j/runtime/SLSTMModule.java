@@ -8,6 +8,7 @@ import java.util.Optional;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -20,6 +21,7 @@ import org.xlstm.dl4j.ops.Activations;
 import org.xlstm.dl4j.ops.BlockDiagonalLinear;
 import org.xlstm.dl4j.ops.GroupNorm;
 import org.xlstm.dl4j.ops.Linear;
+import org.xlstm.dl4j.backend.cpu.step.ScalarMemorySequence;
 import org.xlstm.dl4j.backend.cpu.step.StepForms;
 import org.xlstm.dl4j.backend.cpu.step.TokenStep;
 
@@ -115,6 +117,12 @@ public final class SLSTMModule implements SequenceModule {
                     mask == null ? null : mask.reshape(b), from);
             c.h2 = step.h.reshape(b, d);
             cellFinal = step.state;
+        } else if (!forBackward && x.dataType() == DataType.FLOAT && KernelRegistry.runsStepForms()) {
+            // The general kernel's ND4J ops per step leave native garbage until the collector runs (about
+            // 100 MB over 200,000 steps): an inference forward on the CPU runs the recurrence on host arrays.
+            ScalarMemoryForward run = ScalarMemorySequence.forward(preact, recurrent, mask, initial);
+            c.h2 = run.h.reshape(b * t, d);
+            cellFinal = run.finalState;
         } else {
             c.cell = KernelRegistry.scalarMemory().forward(preact, recurrent, mask, initial);
             c.h2 = c.cell.h.reshape(b * t, d);

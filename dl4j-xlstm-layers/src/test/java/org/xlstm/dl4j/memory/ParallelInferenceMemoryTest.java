@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.xlstm.dl4j.memory.NativeMemory.MB;
 
 import java.util.List;
-import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
@@ -16,9 +15,9 @@ class ParallelInferenceMemoryTest {
 
     @Test
     void eightThreadsHoldAtMostEightTimesOne() throws Exception {
-        Map<String, Long> m = ForkedJvm.run(ParallelInferenceProbe.class, List.of());
-        long one = m.get("one_thread");
-        long eight = m.get("eight_threads");
+        long one = ForkedJvm.run(ParallelInferenceProbe.class, List.of(), "1").get("steady");
+        long eight = ForkedJvm.run(ParallelInferenceProbe.class, List.of(), String.valueOf(ParallelInferenceProbe.THREADS))
+                .get("steady");
         System.out.printf("ParallelInference steady native memory above start: 1 thread %.1f MB, %d threads"
                 + " %.1f MB (%.2fx)%n", one / (double) MB, ParallelInferenceProbe.THREADS, eight / (double) MB,
                 eight / (double) one);

@@ -13,9 +13,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Run by {@link ParallelInferenceMemoryTest} in its own JVM: one xLSTM network served by ParallelInference
- * with 1 worker and 1 client thread, then with 8 workers and 8 client threads; prints the steady native
- * memory above the starting value of each ({@code key=bytes} lines).
+ * Run by {@link ParallelInferenceMemoryTest} in a JVM of its own for each worker count (so that one run's
+ * leftovers do not count in the other's): one xLSTM network served by ParallelInference with N workers and N
+ * client threads (N the first argument); prints the steady native memory above the JVM's value before
+ * ({@code steady=bytes}).
  */
 public final class ParallelInferenceProbe {
     static final int THREADS = 8;
@@ -31,10 +32,7 @@ public final class ParallelInferenceProbe {
         MultiLayerNetwork net = MemoryNetworks.mixedStack(RNNFormat.NCW);
         INDArray x = input(BATCH, T);
         long start = NativeMemory.settled();
-        long one = steadyAbove(start, net, x, 1);
-        long eight = steadyAbove(start, net, x, THREADS);
-        System.out.println("one_thread=" + one);
-        System.out.println("eight_threads=" + eight);
+        System.out.println("steady=" + steadyAbove(start, net, x, Integer.parseInt(args[0])));
         System.exit(0);
     }
 

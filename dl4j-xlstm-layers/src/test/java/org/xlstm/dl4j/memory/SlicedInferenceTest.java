@@ -16,7 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.runtime.WorkspaceBudget;
 
 /**
- * Inference cut into time slices (a 1 MB cap leaves room for no more than the shortest slice, 256 steps)
+ * Inference cut into time slices (a 1 MB cap leaves room for no more than the shortest slice, 4,096 steps)
  * gives the outputs of one uncapped pass, to 1e-5 in float32: for {@code output} with a padded batch, in
  * both data formats, and for a many-step {@code rnnTimeStep} followed by single steps.
  */

@@ -28,7 +28,8 @@ final class SLSTMStep implements TokenStep {
     /** One unit's raw gates i, f, z, o. */
     private final float[] raw = new float[4];
     private final NativeScratch nativeX = new NativeScratch(), nativeXc = new NativeScratch(),
-            nativeGates = new NativeScratch(), nativeRecurrent = new NativeScratch();
+            nativeGates = new NativeScratch();
+    private final ScalarMemoryRecurrence recurrence;
     private int batch = -1;
     private float[] xc, gates, recurrent, h, c, n, m;
 
@@ -47,6 +48,7 @@ final class SLSTMStep implements TokenStep {
         normW = new LiveParam("gnW");
         biasValues = new float[4 * d];
         normWeights = new float[d];
+        recurrence = new ScalarMemoryRecurrence(heads, dh);
     }
 
     @Override
@@ -87,17 +89,7 @@ final class SLSTMStep implements TokenStep {
         }
         HostArrays.read(gateOut, 0, gates, 0, gates.length);
 
-        // R h_{t-1} per head: R[head] is [DH_in, 4*DH_out], the gates of a head side by side
-        FloatPointer r = recurrentWeights.pointer(params);
-        FloatPointer previous = state.pointer("h");
-        FloatPointer recurrentOut = nativeRecurrent.of((long) rows * 4 * d);
-        for (int row = 0; row < rows; row++) {
-            for (int head = 0; head < heads; head++) {
-                Blas.vectorTimesMatrix(previous, (long) row * d + head * dh, r, (long) head * dh * 4 * dh,
-                        recurrentOut, ((long) row * heads + head) * 4 * dh, dh, 4 * dh);
-            }
-        }
-        HostArrays.read(recurrentOut, 0, recurrent, 0, recurrent.length);
+        recurrence.product(recurrentWeights.pointer(params), state.pointer("h"), rows, recurrent);
 
         bias.read(params, biasValues);
         state.read("c", c);
@@ -135,11 +127,7 @@ final class SLSTMStep implements TokenStep {
         }
     }
 
-    /**
-     * One unit of {@link ScalarMemoryKernel}'s recurrence. A unit with n = 0 has seen nothing and starts
-     * fresh (stabilizer i, forget gate 0), as the kernel's stand-in stabilizer makes it; a unit's reported
-     * m is 0 until then.
-     */
+    /** One unit of {@link ScalarMemoryKernel}'s recurrence: its raw gates, then {@link ScalarMemoryRecurrence}. */
     private void cell(int row, int head, int u) {
         int unit = row * d + head * dh + u;
         int rec = (row * heads + head) * 4 * dh + u;
@@ -148,15 +136,6 @@ final class SLSTMStep implements TokenStep {
         for (int g = 0; g < 4; g++) {
             raw[g] = (gates[(g * batch + row) * d + column] + biasValues[b + g * dh]) + recurrent[rec + g * dh];
         }
-        boolean fresh = n[unit] == 0f;
-        float decayed = (float) (StepMath.logSigmoid(raw[1]) + m[unit]);
-        float stabilizer = fresh ? raw[0] : Math.max(raw[0], decayed);
-        float input = (float) Math.exp(raw[0] - stabilizer);
-        float forget = fresh ? 0f : (float) Math.exp(decayed - stabilizer);
-        float cellInput = (float) Math.tanh(raw[2]);
-        c[unit] = c[unit] * forget + cellInput * input;
-        n[unit] = n[unit] * forget + input;
-        h[unit] = c[unit] / n[unit] * StepMath.sigmoid(raw[3]);
-        m[unit] = n[unit] != 0f ? stabilizer : 0f;
+        ScalarMemoryRecurrence.update(raw[0], raw[1], raw[2], raw[3], unit, h, c, n, m);
     }
 }
