@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
 import org.deeplearning4j.nn.conf.inputs.InputType;
+import org.deeplearning4j.nn.conf.layers.LSTM;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Option;
  * same outputs after a state reset; prints the step latency distribution.
  */
 @Command(name = "soak", mixinStandardHelpOptions = true,
-        description = {"Streams --steps rnnTimeStep calls through a mixed mLSTM/sLSTM stack (float32, random input)"
+        description = {"Streams --steps rnnTimeStep calls through a mixed mLSTM/sLSTM stack (or --model lstm: DL4J's"
+                + " LSTM) (float32, random input)"
                 + " and checks: every output finite; heap (after GC) and off-heap resident memory (less the JVM's JIT/metaspace) within --tolerance"
                 + " of their values after --baseline-after steps; the first --replay steps, replayed from a cleared"
                 + " state every --replay-every steps, give the same outputs. Prints p50/p99/max step latency."
@@ -57,6 +59,14 @@ public final class SoakCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
     private long seed;
+
+    /** The xLSTM stack, or DL4J's own recurrent layers for comparison under the same loop and measures. */
+    enum Model { xlstm, lstm }
+
+    @Option(names = "--model", defaultValue = "xlstm",
+            description = "xlstm: mLSTM, sLSTM, mLSTM blocks and a LayerNorm; lstm: two DL4J LSTM layers of --size"
+                    + " units, for comparison (default: ${DEFAULT-VALUE})")
+    private Model model;
 
     /** Distinct random inputs, drawn in a seeded order: random input without a per-step allocation. */
     private static final int INPUTS = 4096;
@@ -141,13 +151,17 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     private MultiLayerNetwork network() {
-        MultiLayerNetwork net = new MultiLayerNetwork(new NeuralNetConfiguration.Builder().seed(seed)
-                .dataType(DataType.FLOAT).updater(new NoOp()).list()
-                .layer(new MLSTMBlock.Builder().numHeads(4).build())
-                .layer(new SLSTMBlock.Builder().numHeads(4).build())
-                .layer(new MLSTMBlock.Builder().numHeads(4).build())
-                .layer(new XlstmLayerNorm.Builder().build())
-                .setInputType(InputType.recurrent(size)).build());
+        NeuralNetConfiguration.ListBuilder layers = new NeuralNetConfiguration.Builder().seed(seed)
+                .dataType(DataType.FLOAT).updater(new NoOp()).list();
+        if (model == Model.lstm) {
+            layers.layer(new LSTM.Builder().nOut(size).build()).layer(new LSTM.Builder().nOut(size).build());
+        } else {
+            layers.layer(new MLSTMBlock.Builder().numHeads(4).build())
+                    .layer(new SLSTMBlock.Builder().numHeads(4).build())
+                    .layer(new MLSTMBlock.Builder().numHeads(4).build())
+                    .layer(new XlstmLayerNorm.Builder().build());
+        }
+        MultiLayerNetwork net = new MultiLayerNetwork(layers.setInputType(InputType.recurrent(size)).build());
         net.init();
         return net;
     }

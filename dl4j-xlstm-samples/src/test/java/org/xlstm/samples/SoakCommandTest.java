@@ -10,18 +10,27 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-/** {@code xlstm soak} on a few thousand tiny steps: all checks run and pass, latency is printed. */
+/** {@code xlstm soak} on a few thousand tiny steps, of each model: all checks run and pass, latency is printed. */
 class SoakCommandTest {
 
     @Test
     void aShortSoakPassesItsChecks() {
+        assertShortSoakPasses("xlstm");
+    }
+
+    @Test
+    void theDl4jLstmComparisonRunsTheSameChecks() {
+        assertShortSoakPasses("lstm");
+    }
+
+    private static void assertShortSoakPasses(String model) {
         PrintStream saved = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         Map.Entry<Integer, String> result;
         try {
             System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            result = Reference.runInProcess("soak", "--steps", "3000", "--size", "8", "--baseline-after", "1000",
-                    "--replay", "50", "--replay-every", "1000", "--tolerance", "0.5");
+            result = Reference.runInProcess("soak", "--model", model, "--steps", "3000", "--size", "8",
+                    "--baseline-after", "1000", "--replay", "50", "--replay-every", "1000", "--tolerance", "0.5");
         } finally {
             System.setOut(saved);
         }

@@ -120,8 +120,11 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
                 throw nonFiniteOutput();
             }
             previousState = fast.state();
-            // The output is created here, in the workspace DL4J has open for activations.
-            return workspaceMgr.leverageTo(ArrayType.ACTIVATIONS, fast.output());
+            // Created where DL4J wants the activations (its layer workspace, or detached for the network's output)
+            // rather than copied there: every INDArray costs ND4J native allocations, freed only after a GC.
+            NativeHeap.afterStep();
+            return fast.writeOutput(workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, DataType.FLOAT,
+                    fast.outputShape()));
         }
         Pair<INDArray, Map<String, INDArray>> result = infer(input, previousState, workspaceMgr);
         previousState = result.getSecond();

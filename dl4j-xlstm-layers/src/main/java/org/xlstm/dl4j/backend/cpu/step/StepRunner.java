@@ -6,7 +6,6 @@ import java.util.Map;
 import org.deeplearning4j.nn.conf.RNNFormat;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.xlstm.dl4j.backend.cpu.HostArrays;
 
 /**
@@ -77,11 +76,14 @@ public final class StepRunner {
         return true;
     }
 
-    /** The output of the last step, [B, nOut, 1] (NCW) or [B, 1, nOut] (NWC), in the current workspace. */
-    public INDArray output() {
+    /** The shape of the last step's output: [B, nOut, 1] (NCW) or [B, 1, nOut] (NWC). */
+    public long[] outputShape() {
         int rows = y.length / nOut;
-        INDArray out = Nd4j.createUninitialized(DataType.FLOAT,
-                format == RNNFormat.NCW ? new long[] {rows, nOut, 1} : new long[] {rows, 1, nOut});
+        return format == RNNFormat.NCW ? new long[] {rows, nOut, 1} : new long[] {rows, 1, nOut};
+    }
+
+    /** Writes the last step's output into {@code out}, a dense float32 array of {@link #outputShape}; returns it. */
+    public INDArray writeOutput(INDArray out) {
         HostArrays.write(y, 0, y.length, HostArrays.pointer(out, "output"), 0);
         return out;
     }
