@@ -44,7 +44,8 @@ import org.xlstm.dl4j.kernel.KernelRegistry;
 public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> implements RecurrentLayer {
 
     private static final ComputeWorkspace INFERENCE = new ComputeWorkspace("XLSTM_INFERENCE");
-    private static final ComputeWorkspace BACKWARD = new ComputeWorkspace("XLSTM_BACKWARD");
+    /** Also the scratch of training forwards ({@link ForwardScratch}). */
+    static final ComputeWorkspace BACKWARD = new ComputeWorkspace("XLSTM_BACKWARD");
 
     private final SequenceModule module;
     private final ChunkedInference inference;
