@@ -117,7 +117,7 @@ public final class MLSTMModule implements SequenceModule {
         c.x2 = x.reshape(b * t, shape.nIn);
         Map<String, INDArray> finalState = new HashMap<>();
         INDArray y;
-        try (ForwardScratch scratch = ForwardScratch.open(forBackward)) {
+        try (ScratchScope scratch = forBackward ? ScratchScope.open(XlstmRecurrentLayer.BACKWARD) : ScratchScope.NONE) {
             INDArray[] up = scratch.keep(() -> Linear.forwardHalves(c.x2, params.get(p("upW")), opt(params, "upB")));
             c.xm = up[0];
             c.z = up[1];
@@ -173,55 +173,73 @@ public final class MLSTMModule implements SequenceModule {
         return new ModuleForward(y.reshape(b, t, shape.nOut), finalState, forBackward ? c : null);
     }
 
+    /**
+     * In stages whose temporaries die with them ({@link ScratchScope}): only the gradients passed from stage
+     * to stage stay in the backward workspace until the end.
+     */
     @Override
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> grads) {
         Cache c = (Cache) forward.cache;
         long b = dy.size(0);
         long t = dy.size(1);
-        INDArray dy2 = dy.reshape(b * t, shape.nOut).dup('c');
         INDArray maskColumn = c.mask == null ? null : c.mask.reshape(b * t, 1);
-        if (maskColumn != null) {
-            dy2.muliColumnVector(maskColumn);
-        }
         INDArray xc = convOutput(c);
-        INDArray hCell = HeadLayout.fromHeads(c.cell.h);
-        INDArray hOut = NormSkipGate.forward(hCell, xc, c.z, params.get(p("normW")), params.get(p("skip")),
-                shape.heads, NORM_EPS);
-        INDArray dhOut = Linear.backward(hOut, params.get(p("downW")), dy2, grads.get(p("downW")),
-                opt(grads, "downB"));
-        NormSkipGate.Gradients tail = NormSkipGate.backward(hCell, xc, c.z, params.get(p("normW")),
-                params.get(p("skip")), shape.heads, NORM_EPS, dhOut, grads.get(p("normW")), grads.get(p("skip")));
-        INDArray dz = tail.dz;
+        NormSkipGate.Gradients tail;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            INDArray dy2 = dy.reshape(b * t, shape.nOut).dup('c');
+            if (maskColumn != null) {
+                dy2.muliColumnVector(maskColumn);
+            }
+            INDArray hCell = HeadLayout.fromHeads(c.cell.h);
+            INDArray hOut = NormSkipGate.forward(hCell, xc, c.z, params.get(p("normW")), params.get(p("skip")),
+                    shape.heads, NORM_EPS);
+            INDArray dhOut = Linear.backward(hOut, params.get(p("downW")), dy2, grads.get(p("downW")),
+                    opt(grads, "downB"));
+            tail = stage.keep(() -> NormSkipGate.backward(hCell, xc, c.z, params.get(p("normW")),
+                    params.get(p("skip")), shape.heads, NORM_EPS, dhOut, grads.get(p("normW")), grads.get(p("skip"))));
+        }
+        INDArray[] dqkv;
+        INDArray[] dGates;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t));
+            dqkv = stage.keep(() -> new INDArray[] {HeadLayout.fromHeads(g.dq), HeadLayout.fromHeads(g.dk),
+                    HeadLayout.fromHeads(g.dv)});
+            dGates = stage.keep(() -> new INDArray[] {fromGateHeads(g.dIgate, b, t), fromGateHeads(g.dFgate, b, t)});
+        }
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            INDArray[] qkv = {
+                    BlockDiagonalLinear.forward(xc, params.get(p("qW")), opt(params, "qB")),
+                    BlockDiagonalLinear.forward(xc, params.get(p("kW")), opt(params, "kB")),
+                    BlockDiagonalLinear.forward(c.xm, params.get(p("vW")), opt(params, "vB"))};
+            ConcatInputLinear.backward(qkv, gateWeights(params), dGates,
+                    new INDArray[] {grads.get(p("igateW")), grads.get(p("fgateW"))},
+                    new INDArray[] {grads.get(p("igateB")), grads.get(p("fgateB"))}, dqkv);
+        }
         INDArray dxc = tail.dx;
-
-        MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t));
-        INDArray dq = HeadLayout.fromHeads(g.dq);
-        INDArray dk = HeadLayout.fromHeads(g.dk);
-        INDArray dv = HeadLayout.fromHeads(g.dv);
-        INDArray[] qkv = {
-                BlockDiagonalLinear.forward(xc, params.get(p("qW")), opt(params, "qB")),
-                BlockDiagonalLinear.forward(xc, params.get(p("kW")), opt(params, "kB")),
-                BlockDiagonalLinear.forward(c.xm, params.get(p("vW")), opt(params, "vB"))};
-        ConcatInputLinear.backward(qkv, gateWeights(params),
-                new INDArray[] {fromGateHeads(g.dIgate, b, t), fromGateHeads(g.dFgate, b, t)},
-                new INDArray[] {grads.get(p("igateW")), grads.get(p("fgateW"))},
-                new INDArray[] {grads.get(p("igateB")), grads.get(p("fgateB"))}, new INDArray[] {dq, dk, dv});
-
-        dxc.addi(BlockDiagonalLinear.backward(xc, params.get(p("qW")), dq, grads.get(p("qW")), opt(grads, "qB")));
-        dxc.addi(BlockDiagonalLinear.backward(xc, params.get(p("kW")), dk, grads.get(p("kW")), opt(grads, "kB")));
-        INDArray dxm = BlockDiagonalLinear.backward(c.xm, params.get(p("vW")), dv, grads.get(p("vW")),
-                opt(grads, "vB"));
-        if (shape.convKernel > 0) {
-            dxm.addi(conv.backward(params, c.conv, dxc, grads));
-        } else {
-            dxm.addi(Activations.siluBackward(c.xm, dxc));
+        INDArray dxm;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            dxc.addi(BlockDiagonalLinear.backward(xc, params.get(p("qW")), dqkv[0], grads.get(p("qW")),
+                    opt(grads, "qB")));
+            dxc.addi(BlockDiagonalLinear.backward(xc, params.get(p("kW")), dqkv[1], grads.get(p("kW")),
+                    opt(grads, "kB")));
+            dxm = stage.keep(() -> BlockDiagonalLinear.backward(c.xm, params.get(p("vW")), dqkv[2], grads.get(p("vW")),
+                    opt(grads, "vB")));
+            if (shape.convKernel > 0) {
+                dxm.addi(conv.backward(params, c.conv, dxc, grads));
+            } else {
+                dxm.addi(Activations.siluBackward(c.xm, dxc));
+            }
         }
         if (maskColumn != null) {
             dxm.muliColumnVector(maskColumn);
         }
-        INDArray dUp = Nd4j.concat(1, dxm, dz);
-        INDArray dx2 = Linear.backward(c.x2, params.get(p("upW")), dUp, grads.get(p("upW")), opt(grads, "upB"));
+        INDArray dx2;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            INDArray dUp = Nd4j.concat(1, dxm, tail.dz);
+            dx2 = stage.keep(() -> Linear.backward(c.x2, params.get(p("upW")), dUp, grads.get(p("upW")),
+                    opt(grads, "upB")));
+        }
         return dx2.reshape(b, t, shape.nIn);
     }
 
