@@ -81,6 +81,9 @@ final class TrainingForwardWorkspace {
             if (workspace.getLastCycleAllocations() > workspace.getCurrentSize()) {
                 long needed = (long) (workspace.getLastCycleAllocations() * HEADROOM);
                 WorkspaceBudget.destroy(workspace);
+                // The measuring forward's arrays, freed with the workspace, would otherwise stay in glibc's
+                // arenas next to the new workspace: the peak of a first training step.
+                NativeHeap.releaseFreePages();
                 workspace = WorkspaceBudget.create(configuration(needed), id);
             }
             lastWorkspace = workspace;
