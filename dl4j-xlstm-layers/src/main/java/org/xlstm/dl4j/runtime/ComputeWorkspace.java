@@ -88,6 +88,12 @@ final class ComputeWorkspace {
         return workspace == null ? 0 : workspace.getCurrentSize();
     }
 
+    /** Whether this workspace is the one the current thread allocates in now. */
+    boolean isInnermost() {
+        MemoryWorkspace innermost = Nd4j.getMemoryManager().getCurrentWorkspace();
+        return innermost != null && id.equals(innermost.getId());
+    }
+
     private MemoryWorkspace current() {
         MemoryWorkspaceManager manager = Nd4j.getWorkspaceManager();
         return manager.checkIfWorkspaceExists(id) ? manager.getWorkspaceForCurrentThread(id) : null;

@@ -24,16 +24,18 @@ final class ConvBranch {
         this.stateKey = stateKey;
     }
 
-    /** What the backward pass needs, and the branch output. */
+    /** What the backward pass needs; the branch output is {@link #output} of it. */
     static final class Pass {
         INDArray input;
         INDArray history;
         INDArray preActivation;
-        INDArray output;
         INDArray maskColumn;
     }
 
-    /** Writes the carried window into {@code finalState} and returns the pass; rows are [B*T, C]. */
+    /**
+     * Writes the carried window into {@code finalState} and returns the pass; rows are [B*T, C]. The
+     * activation is left to {@link #output}, so that a caller may recompute it in backward instead of keeping it.
+     */
     Pass forward(Map<String, INDArray> params, INDArray rows, long batch, long time, INDArray mask,
                  Map<String, INDArray> state, Map<String, INDArray> finalState) {
         long channels = rows.size(1);
@@ -47,8 +49,12 @@ final class ConvBranch {
         if (kernel > 1) {
             finalState.put(stateKey, CausalDepthwiseConv.nextHistory(pass.input, pass.history, kernel, mask));
         }
-        pass.output = Activations.silu(pass.preActivation);
         return pass;
+    }
+
+    /** The branch output silu(conv) [B*T, C] of a pass, a new array. */
+    static INDArray output(Pass pass) {
+        return Activations.silu(pass.preActivation);
     }
 
     /** Writes the conv's parameter gradients and returns dL/drows [B*T, C] given dL/doutput. */

@@ -91,17 +91,18 @@ public final class MLSTMModule implements SequenceModule {
         return list;
     }
 
-    /** Values of one forward pass that the backward pass reuses. */
+    /**
+     * Values of one training forward that the backward pass reads. The conv branch's SiLU, q, k, v in token
+     * layout, the cell output in token layout and the normalised, gated output are not kept: backward
+     * recomputes them (element-wise and block-diagonal work, a few percent of the step) from these.
+     */
     private static final class Cache {
         INDArray x2;
         INDArray xm;
         INDArray z;
+        /** Null without a conv. */
         ConvBranch.Pass conv;
-        INDArray xc;
-        INDArray[] qkv;
         MatrixMemoryForward cell;
-        INDArray hCell;
-        INDArray hOut;
         INDArray mask;
     }
 
@@ -114,104 +115,137 @@ public final class MLSTMModule implements SequenceModule {
         Cache c = new Cache();
         c.mask = mask;
         c.x2 = x.reshape(b * t, shape.nIn);
-        INDArray[] up = Linear.forwardHalves(c.x2, params.get(p("upW")), opt(params, "upB"));
-        c.xm = up[0];
-        c.z = up[1];
-        INDArray maskColumn = mask == null ? null : mask.reshape(b * t, 1);
         Map<String, INDArray> finalState = new HashMap<>();
-        if (shape.convKernel > 0) {
-            c.conv = conv.forward(params, c.xm, b, t, mask, state, finalState);
-            c.xc = c.conv.output;
-        } else {
-            c.xc = Activations.silu(c.xm);
-        }
-        INDArray q = BlockDiagonalLinear.forward(c.xc, params.get(p("qW")), opt(params, "qB"));
-        INDArray k = BlockDiagonalLinear.forward(c.xc, params.get(p("kW")), opt(params, "kB"));
-        INDArray v = BlockDiagonalLinear.forward(c.xm, params.get(p("vW")), opt(params, "vB"));
-        c.qkv = new INDArray[] {q, k, v};
-        INDArray[] gates = ConcatInputLinear.forward(c.qkv, gateWeights(params), gateBiases(params));
-        INDArray ig = gates[0];
-        INDArray fg = gates[1];
+        INDArray y;
+        try (ScratchScope scratch = forBackward ? ScratchScope.open(XlstmRecurrentLayer.BACKWARD) : ScratchScope.NONE) {
+            INDArray[] up = scratch.keep(() -> Linear.forwardHalves(c.x2, params.get(p("upW")), opt(params, "upB")));
+            c.xm = up[0];
+            c.z = up[1];
+            if (shape.convKernel > 0) {
+                c.conv = scratch.keep(() -> conv.forward(params, c.xm, b, t, mask, state, finalState));
+            }
+            INDArray xc = convOutput(c);
+            INDArray q = BlockDiagonalLinear.forward(xc, params.get(p("qW")), opt(params, "qB"));
+            INDArray k = BlockDiagonalLinear.forward(xc, params.get(p("kW")), opt(params, "kB"));
+            INDArray v = BlockDiagonalLinear.forward(c.xm, params.get(p("vW")), opt(params, "vB"));
+            INDArray[] gates = ConcatInputLinear.forward(new INDArray[] {q, k, v}, gateWeights(params),
+                    gateBiases(params));
+            INDArray ig = gates[0];
+            INDArray fg = gates[1];
 
-        MatrixMemoryKernel kernel = KernelRegistry.matrixMemory();
-        MatrixMemoryState initial = cellState(state);
-        MatrixMemoryState cellFinal;
-        if (t == 1 && !forBackward) {
-            // Streaming: the recurrent step is O(DH^2) per token whatever the history length.
-            MatrixMemoryState from = initial != null ? initial
-                    : MatrixMemoryState.zeros(x.dataType(), b, shape.heads, shape.headSize());
-            MatrixMemoryStep step = kernel.step(q.reshape(b, shape.heads, shape.headSize()),
-                    k.reshape(b, shape.heads, shape.headSize()), v.reshape(b, shape.heads, shape.headSize()),
-                    ig, fg, mask == null ? null : mask.reshape(b), from);
-            c.hCell = step.h.reshape(b, d);
-            cellFinal = step.state;
-        } else {
-            INDArray qh = toHeads(q, b, t);
-            INDArray kh = toHeads(k, b, t);
-            INDArray vh = toHeads(v, b, t);
-            c.cell = forBackward
-                    ? kernel.forward(qh, kh, vh, gatesToHeads(ig, b, t), gatesToHeads(fg, b, t), mask, initial,
-                    shape.chunkSize)
-                    : kernel.inferenceForward(qh, kh, vh, gatesToHeads(ig, b, t), gatesToHeads(fg, b, t), mask,
-                    initial, shape.chunkSize);
-            c.hCell = HeadLayout.fromHeads(c.cell.h);
-            cellFinal = c.cell.finalState;
-        }
-        finalState.put(p("C"), cellFinal.c);
-        finalState.put(p("n"), cellFinal.n);
-        finalState.put(p("m"), cellFinal.m);
+            MatrixMemoryKernel kernel = KernelRegistry.matrixMemory();
+            MatrixMemoryState initial = cellState(state);
+            MatrixMemoryState cellFinal;
+            INDArray hCell;
+            if (t == 1 && !forBackward) {
+                // Streaming: the recurrent step is O(DH^2) per token whatever the history length.
+                MatrixMemoryState from = initial != null ? initial
+                        : MatrixMemoryState.zeros(x.dataType(), b, shape.heads, shape.headSize());
+                MatrixMemoryStep step = kernel.step(q.reshape(b, shape.heads, shape.headSize()),
+                        k.reshape(b, shape.heads, shape.headSize()), v.reshape(b, shape.heads, shape.headSize()),
+                        ig, fg, mask == null ? null : mask.reshape(b), from);
+                hCell = step.h.reshape(b, d);
+                cellFinal = step.state;
+            } else {
+                // The kernel's sequence views q and v in head layout (k it scales into a copy): those are kept.
+                INDArray qh = scratch.keep(() -> toHeads(q, b, t));
+                INDArray kh = toHeads(k, b, t);
+                INDArray vh = scratch.keep(() -> toHeads(v, b, t));
+                INDArray igh = gatesToHeads(ig, b, t);
+                INDArray fgh = gatesToHeads(fg, b, t);
+                c.cell = scratch.keep(() -> forBackward
+                        ? kernel.forward(qh, kh, vh, igh, fgh, mask, initial, shape.chunkSize)
+                        : kernel.inferenceForward(qh, kh, vh, igh, fgh, mask, initial, shape.chunkSize));
+                hCell = HeadLayout.fromHeads(c.cell.h);
+                cellFinal = c.cell.finalState;
+            }
+            finalState.put(p("C"), cellFinal.c);
+            finalState.put(p("n"), cellFinal.n);
+            finalState.put(p("m"), cellFinal.m);
 
-        c.hOut = NormSkipGate.forward(c.hCell, c.xc, c.z, params.get(p("normW")), params.get(p("skip")), shape.heads,
-                NORM_EPS);
-        INDArray y = Linear.forward(c.hOut, params.get(p("downW")), opt(params, "downB"));
-        if (maskColumn != null) {
-            y.muliColumnVector(maskColumn);
+            INDArray hOut = NormSkipGate.forward(hCell, xc, c.z, params.get(p("normW")), params.get(p("skip")),
+                    shape.heads, NORM_EPS);
+            y = scratch.keep(() -> Linear.forward(hOut, params.get(p("downW")), opt(params, "downB")));
+            if (mask != null) {
+                y.muliColumnVector(mask.reshape(b * t, 1));
+            }
         }
         return new ModuleForward(y.reshape(b, t, shape.nOut), finalState, forBackward ? c : null);
     }
 
+    /**
+     * In stages whose temporaries die with them ({@link ScratchScope}): only the gradients passed from stage
+     * to stage stay in the backward workspace until the end.
+     */
     @Override
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> grads) {
         Cache c = (Cache) forward.cache;
         long b = dy.size(0);
         long t = dy.size(1);
-        INDArray dy2 = dy.reshape(b * t, shape.nOut).dup('c');
         INDArray maskColumn = c.mask == null ? null : c.mask.reshape(b * t, 1);
-        if (maskColumn != null) {
-            dy2.muliColumnVector(maskColumn);
+        INDArray xc = convOutput(c);
+        NormSkipGate.Gradients tail;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            INDArray dy2 = dy.reshape(b * t, shape.nOut).dup('c');
+            if (maskColumn != null) {
+                dy2.muliColumnVector(maskColumn);
+            }
+            INDArray hCell = HeadLayout.fromHeads(c.cell.h);
+            INDArray hOut = NormSkipGate.forward(hCell, xc, c.z, params.get(p("normW")), params.get(p("skip")),
+                    shape.heads, NORM_EPS);
+            INDArray dhOut = Linear.backward(hOut, params.get(p("downW")), dy2, grads.get(p("downW")),
+                    opt(grads, "downB"));
+            tail = stage.keep(() -> NormSkipGate.backward(hCell, xc, c.z, params.get(p("normW")),
+                    params.get(p("skip")), shape.heads, NORM_EPS, dhOut, grads.get(p("normW")), grads.get(p("skip"))));
         }
-        INDArray dhOut = Linear.backward(c.hOut, params.get(p("downW")), dy2, grads.get(p("downW")),
-                opt(grads, "downB"));
-        NormSkipGate.Gradients tail = NormSkipGate.backward(c.hCell, c.xc, c.z, params.get(p("normW")),
-                params.get(p("skip")), shape.heads, NORM_EPS, dhOut, grads.get(p("normW")), grads.get(p("skip")));
-        INDArray dz = tail.dz;
+        INDArray[] dqkv;
+        INDArray[] dGates;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t));
+            dqkv = stage.keep(() -> new INDArray[] {HeadLayout.fromHeads(g.dq), HeadLayout.fromHeads(g.dk),
+                    HeadLayout.fromHeads(g.dv)});
+            dGates = stage.keep(() -> new INDArray[] {fromGateHeads(g.dIgate, b, t), fromGateHeads(g.dFgate, b, t)});
+        }
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            INDArray[] qkv = {
+                    BlockDiagonalLinear.forward(xc, params.get(p("qW")), opt(params, "qB")),
+                    BlockDiagonalLinear.forward(xc, params.get(p("kW")), opt(params, "kB")),
+                    BlockDiagonalLinear.forward(c.xm, params.get(p("vW")), opt(params, "vB"))};
+            ConcatInputLinear.backward(qkv, gateWeights(params), dGates,
+                    new INDArray[] {grads.get(p("igateW")), grads.get(p("fgateW"))},
+                    new INDArray[] {grads.get(p("igateB")), grads.get(p("fgateB"))}, dqkv);
+        }
         INDArray dxc = tail.dx;
-
-        MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t));
-        INDArray dq = HeadLayout.fromHeads(g.dq);
-        INDArray dk = HeadLayout.fromHeads(g.dk);
-        INDArray dv = HeadLayout.fromHeads(g.dv);
-        ConcatInputLinear.backward(c.qkv, gateWeights(params),
-                new INDArray[] {fromGateHeads(g.dIgate, b, t), fromGateHeads(g.dFgate, b, t)},
-                new INDArray[] {grads.get(p("igateW")), grads.get(p("fgateW"))},
-                new INDArray[] {grads.get(p("igateB")), grads.get(p("fgateB"))}, new INDArray[] {dq, dk, dv});
-
-        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("qW")), dq, grads.get(p("qW")), opt(grads, "qB")));
-        dxc.addi(BlockDiagonalLinear.backward(c.xc, params.get(p("kW")), dk, grads.get(p("kW")), opt(grads, "kB")));
-        INDArray dxm = BlockDiagonalLinear.backward(c.xm, params.get(p("vW")), dv, grads.get(p("vW")),
-                opt(grads, "vB"));
-        if (shape.convKernel > 0) {
-            dxm.addi(conv.backward(params, c.conv, dxc, grads));
-        } else {
-            dxm.addi(Activations.siluBackward(c.xm, dxc));
+        INDArray dxm;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            dxc.addi(BlockDiagonalLinear.backward(xc, params.get(p("qW")), dqkv[0], grads.get(p("qW")),
+                    opt(grads, "qB")));
+            dxc.addi(BlockDiagonalLinear.backward(xc, params.get(p("kW")), dqkv[1], grads.get(p("kW")),
+                    opt(grads, "kB")));
+            dxm = stage.keep(() -> BlockDiagonalLinear.backward(c.xm, params.get(p("vW")), dqkv[2], grads.get(p("vW")),
+                    opt(grads, "vB")));
+            if (shape.convKernel > 0) {
+                dxm.addi(conv.backward(params, c.conv, dxc, grads));
+            } else {
+                dxm.addi(Activations.siluBackward(c.xm, dxc));
+            }
         }
         if (maskColumn != null) {
             dxm.muliColumnVector(maskColumn);
         }
-        INDArray dUp = Nd4j.concat(1, dxm, dz);
-        INDArray dx2 = Linear.backward(c.x2, params.get(p("upW")), dUp, grads.get(p("upW")), opt(grads, "upB"));
+        INDArray dx2;
+        try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
+            INDArray dUp = Nd4j.concat(1, dxm, tail.dz);
+            dx2 = stage.keep(() -> Linear.backward(c.x2, params.get(p("upW")), dUp, grads.get(p("upW")),
+                    opt(grads, "upB")));
+        }
         return dx2.reshape(b, t, shape.nIn);
+    }
+
+    /** The conv branch's output silu(conv(x_m)), or silu(x_m) without a conv; a new array. */
+    private INDArray convOutput(Cache c) {
+        return c.conv != null ? ConvBranch.output(c.conv) : Activations.silu(c.xm);
     }
 
     @Override

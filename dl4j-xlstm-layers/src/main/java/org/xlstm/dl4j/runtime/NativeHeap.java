@@ -6,7 +6,7 @@ import com.sun.jna.Function;
 import com.sun.jna.Platform;
 
 /**
- * Gives the C heap's free pages back to the operating system after a workspace has shrunk.
+ * Gives the C heap's free pages back to the operating system after a workspace has shrunk or been re-created.
  *
  * <p>Why: ND4J allocates workspaces and their spilled arrays with malloc. After one very long pass glibc keeps
  * the freed memory in its arenas (its mmap threshold has risen past those sizes), so the process stays hundreds

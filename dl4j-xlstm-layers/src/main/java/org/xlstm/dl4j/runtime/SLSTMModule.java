@@ -94,7 +94,7 @@ public final class SLSTMModule implements SequenceModule {
         Map<String, INDArray> finalState = new HashMap<>();
         if (shape.convKernel > 0) {
             c.conv = conv.forward(params, c.x2, b, t, mask, state, finalState);
-            c.xc = c.conv.output;
+            c.xc = ConvBranch.output(c.conv);
         } else {
             c.xc = c.x2;
         }

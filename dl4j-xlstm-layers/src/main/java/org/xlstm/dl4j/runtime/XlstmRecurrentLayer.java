@@ -44,7 +44,10 @@ import org.xlstm.dl4j.kernel.KernelRegistry;
 public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> implements RecurrentLayer {
 
     private static final ComputeWorkspace INFERENCE = new ComputeWorkspace("XLSTM_INFERENCE");
-    private static final ComputeWorkspace BACKWARD = new ComputeWorkspace("XLSTM_BACKWARD");
+    /** Also the scratch of training forwards ({@link ScratchScope}). */
+    static final ComputeWorkspace BACKWARD = new ComputeWorkspace("XLSTM_BACKWARD");
+    /** The temporaries of one stage of a backward pass ({@link ScratchScope}), nested in {@link #BACKWARD}. */
+    static final ComputeWorkspace BACKWARD_STAGES = new ComputeWorkspace("XLSTM_BACKWARD_STAGES");
 
     private final SequenceModule module;
     private final ChunkedInference inference;
