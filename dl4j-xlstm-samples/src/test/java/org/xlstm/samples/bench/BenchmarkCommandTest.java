@@ -4,11 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -18,33 +13,19 @@ import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.xlstm.samples.XlstmCli;
-
-import picocli.CommandLine;
+import org.xlstm.samples.common.SampleRun;
 
 /** The benchmark harness at tiny sizes: it runs end to end and its ratio lines are machine-readable. */
 class BenchmarkCommandTest {
 
     private static final List<String> REQUIRED = List.of("mlstm_train_vs_lstm", "mlstm_fwd_flop_utilisation",
-            "mlstm_linear_16k_over_1k", "slstm_train_vs_lstm", "stream_ms_per_token", "attention_4k_over_1k");
+            "mlstm_linear_16k_over_1k", "slstm_train_vs_lstm", "stream_ms_per_token", "attention_4k_over_1k",
+            "lstm_concurrent_xlstm_over_dl4j_load");
 
     @Test
     void smokeRunPrintsParsableRatiosLastAndAPlot(@TempDir Path dir) throws Exception {
         Path plot = dir.resolve("smoke.png");
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            CommandLine cli = XlstmCli.commandLine();
-            cli.setErr(new PrintWriter(err, true));
-            code = cli.execute("benchmark", "--smoke", "--plot", plot.toString());
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out + err);
+        String out = SampleRun.run("benchmark", "--smoke", "--plot", plot.toString());
 
         String[] lines = out.strip().split("\\R");
         Map<String, Double> ratios = new LinkedHashMap<>();
@@ -69,20 +50,7 @@ class BenchmarkCommandTest {
     @Test
     void utilisationOnlyPrintsJustTheUtilisationRatioAndNoPlot(@TempDir Path dir) throws Exception {
         Path plot = dir.resolve("not-written.png");
-        PrintStream original = System.out;
-        ByteArrayOutputStream captured = new ByteArrayOutputStream();
-        StringWriter err = new StringWriter();
-        int code;
-        try {
-            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-            CommandLine cli = XlstmCli.commandLine();
-            cli.setErr(new PrintWriter(err, true));
-            code = cli.execute("benchmark", "--smoke", "--utilisation-only", "--plot", plot.toString());
-        } finally {
-            System.setOut(original);
-        }
-        String out = captured.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out + err);
+        String out = SampleRun.run("benchmark", "--smoke", "--utilisation-only", "--plot", plot.toString());
         List<String> ratioLines = out.strip().lines().filter(l -> l.startsWith("ratio ")).collect(Collectors.toList());
         assertEquals(1, ratioLines.size(), out);
         String[] f = ratioLines.get(0).split(" ");

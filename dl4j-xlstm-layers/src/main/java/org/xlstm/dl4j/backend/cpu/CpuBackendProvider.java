@@ -2,6 +2,9 @@ package org.xlstm.dl4j.backend.cpu;
 
 import java.util.concurrent.atomic.AtomicBoolean;
 
+import com.sun.jna.Function;
+import com.sun.jna.Platform;
+
 import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.LoggerFactory;
 import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
@@ -56,10 +59,28 @@ public final class CpuBackendProvider implements MatrixMemoryKernelProvider {
      */
     @Override
     public void onChosen() {
-        if (System.getenv(WAIT_POLICY) == null && ADVISED.compareAndSet(false, true)) {
+        if (!waitPolicySet() && ADVISED.compareAndSet(false, true)) {
             LoggerFactory.getLogger(CpuBackendProvider.class).info("{} is not set: setting {}=passive in the"
                     + " environment before starting Java usually speeds up training on the CPU backend (see the"
                     + " README, section Install).", WAIT_POLICY, WAIT_POLICY);
+        }
+    }
+
+    /**
+     * Java's view of the environment is a copy taken at start-up; a launcher may set the variable later through
+     * libc (before libnd4jcpu reads it), so glibc's own environment is asked as well.
+     */
+    private static boolean waitPolicySet() {
+        if (System.getenv(WAIT_POLICY) != null) {
+            return true;
+        }
+        if (!Platform.isLinux()) {
+            return false;
+        }
+        try {
+            return Function.getFunction("c", "getenv").invokeString(new Object[] {WAIT_POLICY}, false) != null;
+        } catch (UnsatisfiedLinkError noLibc) {
+            return false;
         }
     }
 }
