@@ -18,6 +18,7 @@ import org.nd4j.linalg.learning.config.NoOp;
 import org.xlstm.dl4j.conf.MLSTMBlock;
 import org.xlstm.dl4j.conf.SLSTMBlock;
 import org.xlstm.dl4j.conf.XlstmLayerNorm;
+import org.xlstm.dl4j.runtime.NativeHeap;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -210,6 +211,10 @@ public final class SoakCommand implements Callable<Integer> {
             }
             previous = used;
         }
+        // glibc keeps freed chunks until it trims (the layers have it trim every 65,536 layer steps), so without
+        // this the reading depends on how long ago the last trim was (90-115 MB around the same level in one run):
+        // what is measured is memory held, which a leak would grow, not free memory waiting to be returned.
+        NativeHeap.releaseFreePages();
         Runtime rt = Runtime.getRuntime();
         // The JVM's own non-heap (JIT code cache, metaspace) keeps growing while the JIT compiles during the first
         // tens of thousands of steps; it is not the library's memory, so it is left out with the heap.

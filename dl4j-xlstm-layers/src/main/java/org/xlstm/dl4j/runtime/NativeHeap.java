@@ -20,7 +20,7 @@ import com.sun.jna.Platform;
  * million rnnTimeStep calls the resident size crept up by a quarter (with MALLOC_ARENA_MAX=2 it did not), though
  * nothing held that memory. The free pages go back every {@link #STEPS_PER_RELEASE} layer steps.
  */
-final class NativeHeap {
+public final class NativeHeap {
     private static final Function MALLOC_TRIM = lookUp();
     /** A release took ~50 ms on a loaded 2-core machine: under a microsecond per step at this spacing. */
     private static final long STEPS_PER_RELEASE = 1 << 16;
@@ -29,7 +29,12 @@ final class NativeHeap {
     private NativeHeap() {
     }
 
-    static void releaseFreePages() {
+    /**
+     * Gives glibc's free pages back to the operating system now (what the layers do after a workspace shrinks
+     * and every {@link #STEPS_PER_RELEASE} layer steps): for an application that measures its resident memory,
+     * or has just finished a memory-hungry phase. A no-op elsewhere than glibc.
+     */
+    public static void releaseFreePages() {
         if (MALLOC_TRIM != null) {
             MALLOC_TRIM.invokeInt(new Object[] {0});
         }
