@@ -51,16 +51,6 @@ public interface MatrixMemoryKernel {
      */
     MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh);
 
-    /**
-     * Whether the sequence forms for {@code steps} steps of this head size and chunk size spread their work
-     * over Java threads with OpenBLAS single-threaded. Callers then keep OpenBLAS single-threaded for their
-     * whole pass ({@link org.xlstm.dl4j.ops.SingleThreadedBlas}): OpenBLAS's workers spin for about 0.1 s
-     * after each threaded call, and Java threads computing next to them lose that share of the cores.
-     */
-    default boolean runsOnJavaThreads(long steps, long headSize, int chunkSize) {
-        return false;
-    }
-
     /** One recurrent step: q, k, v [B, NH, DH]; igate, fgate [B, NH]; mask [B] or null. */
     MatrixMemoryStep step(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                           INDArray mask, MatrixMemoryState state);
