@@ -52,6 +52,26 @@ public interface MatrixMemoryKernel {
     MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh);
 
     /**
+     * {@link #backward(MatrixMemoryForward, INDArray)} of a forward whose final state the loss also depends on
+     * (through a later stretch of the sequence): {@code dFinal} holds dL/dC and dL/dn of
+     * {@link MatrixMemoryForward#finalState} (its {@code m} is ignored: the stabilizer is a constant here as
+     * everywhere), or is null for none. What training a long sequence in pieces of time needs; only where
+     * {@link #acceptsFinalStateGradient()} holds.
+     */
+    default MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh, MatrixMemoryState dFinal) {
+        if (dFinal == null) {
+            return backward(forward, dh);
+        }
+        throw new UnsupportedOperationException("matrix-memory kernel '" + name()
+                + "' takes no final-state gradient (acceptsFinalStateGradient() is false)");
+    }
+
+    /** Whether {@link #backward(MatrixMemoryForward, INDArray, MatrixMemoryState)} takes a final-state gradient. */
+    default boolean acceptsFinalStateGradient() {
+        return false;
+    }
+
+    /**
      * Whether the sequence forms for {@code steps} steps of this head size and chunk size spread their work
      * over Java threads with OpenBLAS single-threaded. Callers then keep OpenBLAS single-threaded for their
      * whole pass ({@link org.xlstm.dl4j.ops.SingleThreadedBlas}): OpenBLAS's workers spin for about 0.1 s
