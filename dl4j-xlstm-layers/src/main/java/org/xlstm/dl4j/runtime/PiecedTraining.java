@@ -30,7 +30,7 @@ import org.xlstm.dl4j.conf.XlstmLayerConfig;
  */
 final class PiecedTraining {
     static final String PROPERTY = "xlstm.training.piece";
-    static final long DEFAULT_STEPS = 4096;
+    static final long DEFAULT_STEPS = 2048;
     /** Where a piece's recomputed training forward keeps its values during the piece's backward. */
     private static final ComputeWorkspace RECOMPUTE = new ComputeWorkspace("XLSTM_PIECE_RECOMPUTE");
 
