@@ -36,7 +36,9 @@ import org.xlstm.dl4j.kernel.KernelRegistry;
  * layer's {@link TrainingForwardWorkspace}, where the values it keeps for backprop stay valid whatever DL4J
  * does with its workspaces in between; inference forwards and backward passes, whose temporaries all die
  * with the call, in shared {@link ComputeWorkspace}s. Only the output, the input gradient and the
- * recurrent state leave them, copied into the workspaces DL4J expects them in (or detached).
+ * recurrent state leave them, copied into the workspaces DL4J expects them in (or detached). A training forward
+ * longer than a piece of time, where the module allows, runs as an inference forward instead and keeps only
+ * the state each piece starts from; its backprop recomputes one piece at a time ({@link PiecedTraining}).
  *
  * <p>rnnTimeStep with one unmasked float32 time step on the CPU backend takes the module's step form
  * ({@link org.xlstm.dl4j.backend.cpu.step.TokenStep}), which computes the same numbers without the per-op
