@@ -51,6 +51,26 @@ public interface MatrixMemoryKernel {
      */
     MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh);
 
+    /**
+     * {@link #backward(MatrixMemoryForward, INDArray)} of a forward whose final state the loss also depends on
+     * (through a later stretch of the sequence): {@code dFinal} holds dL/dC and dL/dn of
+     * {@link MatrixMemoryForward#finalState} (its {@code m} is ignored: the stabilizer is a constant here as
+     * everywhere), or is null for none. What training a long sequence in pieces of time needs; only where
+     * {@link #acceptsFinalStateGradient()} holds.
+     */
+    default MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh, MatrixMemoryState dFinal) {
+        if (dFinal == null) {
+            return backward(forward, dh);
+        }
+        throw new UnsupportedOperationException("matrix-memory kernel '" + name()
+                + "' takes no final-state gradient (acceptsFinalStateGradient() is false)");
+    }
+
+    /** Whether {@link #backward(MatrixMemoryForward, INDArray, MatrixMemoryState)} takes a final-state gradient. */
+    default boolean acceptsFinalStateGradient() {
+        return false;
+    }
+
     /** One recurrent step: q, k, v [B, NH, DH]; igate, fgate [B, NH]; mask [B] or null. */
     MatrixMemoryStep step(INDArray q, INDArray k, INDArray v, INDArray igate, INDArray fgate,
                           INDArray mask, MatrixMemoryState state);

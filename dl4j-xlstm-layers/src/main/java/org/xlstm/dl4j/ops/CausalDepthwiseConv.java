@@ -132,19 +132,76 @@ public final class CausalDepthwiseConv {
         if (mask == null || k == 1) {
             return plain;
         }
-        int keep = k - 1;
         INDArray extended = extend(x, history, k);
+        int[][] sources = windowSources(mask, k - 1);
+        for (int row = 0; row < sources.length; row++) {
+            for (int slot = 0; slot < k - 1; slot++) {
+                plain.get(point(row), point(slot), all()).assign(extended.get(point(row), point(sources[row][slot]), all()));
+            }
+        }
+        return plain;
+    }
+
+    /**
+     * Backward of {@link #nextHistory(INDArray, INDArray, int, INDArray)} (mask may be null): adds each row of
+     * dL/dnext [B, K-1, C] to the row of dx [B, T, C] it was taken from, and returns the part that reaches the
+     * history [B, K-1, C] (non-zero where fewer than K-1 real steps followed it).
+     */
+    public static INDArray nextHistoryBackward(INDArray dNext, INDArray mask, INDArray dx) {
+        requireRank(OP, "dNext", dNext, 3);
+        requireRank(OP, "dx", dx, 3);
+        int keep = (int) dNext.size(1);
+        INDArray dHistory = Nd4j.zeros(dx.dataType(), dx.size(0), keep, dx.size(2));
+        if (keep == 0) {
+            return dHistory;
+        }
+        INDArray real = mask != null ? mask : Nd4j.ones(dx.dataType(), dx.size(0), dx.size(1));
+        int[][] sources = windowSources(real, keep);
+        for (int row = 0; row < sources.length; row++) {
+            for (int slot = 0; slot < keep; slot++) {
+                int s = sources[row][slot];
+                INDArray target = s < keep ? dHistory.get(point(row), point(s), all())
+                        : dx.get(point(row), point(s - keep), all());
+                target.addi(dNext.get(point(row), point(slot), all()));
+            }
+        }
+        return dHistory;
+    }
+
+    /**
+     * dL/dhistory [B, K-1, C] of {@link #forward} given dy [B, T, C]: history step i enters the outputs
+     * t = i - j through taps j <= i.
+     */
+    public static INDArray historyBackward(INDArray w, INDArray dy) {
+        requireRank(OP, "dy", dy, 3);
+        int k = (int) w.size(0);
+        long t = dy.size(1);
+        INDArray dHistory = Nd4j.zeros(dy.dataType(), dy.size(0), k - 1, dy.size(2));
+        for (int i = 0; i < k - 1; i++) {
+            INDArray step = dHistory.get(all(), point(i), all());
+            for (int j = Math.max(0, (int) (i - t + 1)); j <= i; j++) {
+                step.addi(dy.get(all(), point(i - j), all()).mulRowVector(tap(w, j).reshape(1, dy.size(2))));
+            }
+        }
+        return dHistory;
+    }
+
+    /**
+     * For each row of mask [B, T] (1 = real step), the steps of concat(history, x) in the window of the last
+     * {@code keep} real ones, oldest first: history steps are 0..keep-1, step t of x is keep + t.
+     */
+    private static int[][] windowSources(INDArray mask, int keep) {
         double[][] real = mask.toDoubleMatrix();
+        int[][] sources = new int[real.length][keep];
         for (int row = 0; row < real.length; row++) {
             int filled = keep;
             for (int s = keep + real[row].length - 1; s >= 0 && filled > 0; s--) {
                 if (s < keep || real[row][s - keep] > 0) {
-                    filled--;
-                    plain.get(point(row), point(filled), all()).assign(extended.get(point(row), point(s), all()));
+                    sources[row][--filled] = s;
                 }
             }
         }
-        return plain;
+        return sources;
     }
 
     private static INDArray extend(INDArray x, INDArray history, int k) {

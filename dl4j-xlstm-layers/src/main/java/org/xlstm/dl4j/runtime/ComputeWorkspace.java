@@ -72,9 +72,9 @@ final class ComputeWorkspace {
                 long fitting = Math.min((long) (recentMax * HEADROOM),
                         WorkspaceBudget.availableToCurrentThread(workspace.getCurrentSize()));
                 WorkspaceBudget.destroy(workspace);
-                if (oversized) {
-                    NativeHeap.releaseFreePages();
-                }
+                // The spilled arrays of an outgrown pass, freed with the workspace, would otherwise stay in
+                // glibc's arenas next to the new one, as would an oversized workspace's memory.
+                NativeHeap.releaseFreePages();
                 workspace = WorkspaceBudget.create(configuration(Math.max(expected, fitting),
                         ResetPolicy.BLOCK_LEFT), id);
             }

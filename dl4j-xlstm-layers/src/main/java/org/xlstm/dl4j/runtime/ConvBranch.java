@@ -29,6 +29,8 @@ final class ConvBranch {
         INDArray input;
         INDArray history;
         INDArray preActivation;
+        /** [B, T], or null. */
+        INDArray mask;
         INDArray maskColumn;
     }
 
@@ -40,6 +42,7 @@ final class ConvBranch {
                  Map<String, INDArray> state, Map<String, INDArray> finalState) {
         long channels = rows.size(1);
         Pass pass = new Pass();
+        pass.mask = mask;
         pass.maskColumn = mask == null ? null : mask.reshape(batch * time, 1);
         INDArray masked = pass.maskColumn == null ? rows : rows.mulColumnVector(pass.maskColumn);
         pass.input = masked.reshape(batch, time, channels);
@@ -59,9 +62,34 @@ final class ConvBranch {
 
     /** Writes the conv's parameter gradients and returns dL/drows [B*T, C] given dL/doutput. */
     INDArray backward(Map<String, INDArray> params, Pass pass, INDArray dOutput, Map<String, INDArray> grads) {
+        return backward(params, pass, dOutput, null, grads, null);
+    }
+
+    /**
+     * As {@link #backward(Map, Pass, INDArray, Map)} where the loss also depends on the window this pass carried
+     * on: its gradient is read from {@code dFinalState} (under the state key; absent means zero). With
+     * {@code dInitialState} not null, the gradient of the window the pass started from, if it had one, is
+     * written there.
+     */
+    INDArray backward(Map<String, INDArray> params, Pass pass, INDArray dOutput, Map<String, INDArray> dFinalState,
+                      Map<String, INDArray> grads, Map<String, INDArray> dInitialState) {
         INDArray dPre = Activations.siluBackward(pass.preActivation, dOutput).reshape(pass.input.shape());
-        INDArray dRows = CausalDepthwiseConv.backward(pass.input, params.get(weight), pass.history, dPre,
-                grads.get(weight), grads.get(bias)).reshape(pass.preActivation.shape());
+        INDArray dInput = CausalDepthwiseConv.backward(pass.input, params.get(weight), pass.history, dPre,
+                grads.get(weight), grads.get(bias));
+        boolean historyGradient = dInitialState != null && pass.history != null;
+        INDArray dHistory = historyGradient ? CausalDepthwiseConv.historyBackward(params.get(weight), dPre) : null;
+        INDArray dNext = dFinalState == null ? null : dFinalState.get(stateKey);
+        if (dNext != null) {
+            // The carried window is made of rows of this pass's input (and of its own history, if few real steps).
+            INDArray fromWindow = CausalDepthwiseConv.nextHistoryBackward(dNext, pass.mask, dInput);
+            if (historyGradient) {
+                dHistory.addi(fromWindow);
+            }
+        }
+        if (historyGradient) {
+            dInitialState.put(stateKey, dHistory);
+        }
+        INDArray dRows = dInput.reshape(pass.preActivation.shape());
         if (pass.maskColumn != null) {
             dRows.muliColumnVector(pass.maskColumn);
         }

@@ -180,6 +180,28 @@ public final class MLSTMModule implements SequenceModule {
     @Override
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> grads) {
+        return backward(params, forward, dy, null, grads, null);
+    }
+
+    /** Where the matrix-memory kernel takes a final-state gradient (not every CUDA build does). */
+    @Override
+    public boolean hasStateGradients() {
+        return KernelRegistry.matrixMemory().acceptsFinalStateGradient();
+    }
+
+    @Override
+    public int timeAlignment() {
+        return shape.chunkSize;
+    }
+
+    /**
+     * The state gradients: C and n through the kernel, the conv's window through the conv branch; the
+     * stabilizer m has none.
+     */
+    @Override
+    public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
+                             Map<String, INDArray> dFinalState, Map<String, INDArray> grads,
+                             Map<String, INDArray> dInitialState) {
         Cache c = (Cache) forward.cache;
         long b = dy.size(0);
         long t = dy.size(1);
@@ -202,7 +224,12 @@ public final class MLSTMModule implements SequenceModule {
         INDArray[] dqkv;
         INDArray[] dGates;
         try (ScratchScope stage = ScratchScope.open(XlstmRecurrentLayer.BACKWARD_STAGES)) {
-            MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t));
+            MatrixMemoryGradients g = KernelRegistry.matrixMemory().backward(c.cell, toHeads(tail.dh, b, t),
+                    cellStateGradient(dFinalState));
+            if (dInitialState != null && g.dInitial != null) {
+                dInitialState.put(p("C"), stage.keep(() -> g.dInitial.c.dup()));
+                dInitialState.put(p("n"), stage.keep(() -> g.dInitial.n.dup()));
+            }
             dqkv = stage.keep(() -> new INDArray[] {HeadLayout.fromHeads(g.dq), HeadLayout.fromHeads(g.dk),
                     HeadLayout.fromHeads(g.dv)});
             dGates = stage.keep(() -> new INDArray[] {fromGateHeads(g.dIgate, b, t), fromGateHeads(g.dFgate, b, t)});
@@ -226,7 +253,11 @@ public final class MLSTMModule implements SequenceModule {
             dxm = stage.keep(() -> BlockDiagonalLinear.backward(c.xm, params.get(p("vW")), dqkv[2], grads.get(p("vW")),
                     opt(grads, "vB")));
             if (shape.convKernel > 0) {
-                dxm.addi(conv.backward(params, c.conv, dxc, grads));
+                Map<String, INDArray> dWindow = dInitialState == null ? null : new HashMap<>();
+                dxm.addi(conv.backward(params, c.conv, dxc, dFinalState, grads, dWindow));
+                if (dWindow != null) {
+                    dWindow.forEach((name, gradient) -> dInitialState.put(name, stage.keep(gradient::dup)));
+                }
             } else {
                 dxm.addi(Activations.siluBackward(c.xm, dxc));
             }
@@ -263,6 +294,14 @@ public final class MLSTMModule implements SequenceModule {
             return null;
         }
         return new MatrixMemoryState(state.get(p("C")), state.get(p("n")), state.get(p("m")));
+    }
+
+    /** dL/dC and dL/dn of the final state in {@code dFinalState}, or null where it has none. */
+    private MatrixMemoryState cellStateGradient(Map<String, INDArray> dFinalState) {
+        if (dFinalState == null || !dFinalState.containsKey(p("C"))) {
+            return null;
+        }
+        return new MatrixMemoryState(dFinalState.get(p("C")), dFinalState.get(p("n")), null);
     }
 
     /** The input and forget gate projections of [q, k, v], in this order. */

@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.BiFunction;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -66,9 +67,34 @@ public final class PreNormResidual implements SequenceModule {
     @Override
     public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
                              Map<String, INDArray> gradients) {
+        return backward(params, forward, dy, gradients,
+                (innerForward, dyKept) -> inner.backward(params, innerForward, dyKept, gradients));
+    }
+
+    @Override
+    public boolean hasStateGradients() {
+        return inner.hasStateGradients();
+    }
+
+    @Override
+    public int timeAlignment() {
+        return inner.timeAlignment();
+    }
+
+    /** The norm and the residual are stateless: the state gradients are the inner module's. */
+    @Override
+    public INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
+                             Map<String, INDArray> dFinalState, Map<String, INDArray> gradients,
+                             Map<String, INDArray> dInitialState) {
+        return backward(params, forward, dy, gradients, (innerForward, dyKept) ->
+                inner.backward(params, innerForward, dyKept, dFinalState, gradients, dInitialState));
+    }
+
+    private INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
+                              Map<String, INDArray> gradients, BiFunction<ModuleForward, INDArray, INDArray> innerBackward) {
         Cache c = (Cache) forward.cache;
         INDArray dyKept = MaskedSteps.zero(dy, c.mask);
-        INDArray dNormed = inner.backward(params, c.inner, dyKept, gradients);
+        INDArray dNormed = innerBackward.apply(c.inner, dyKept);
         INDArray dx2 = GroupNorm.backward(c.x2, params.get(normWeight), 1, MLSTMModule.NORM_EPS,
                 dNormed.reshape(c.x2.shape()), gradients.get(normWeight));
         return dx2.reshape(dy.shape()).addi(dyKept);

@@ -56,7 +56,11 @@ public final class SequenceLayout {
         return new long[] {checked.size(0), checked.size(conf.getDataFormat() == RNNFormat.NCW ? 2 : 1)};
     }
 
-    private static INDArray checked(XlstmLayerConfig conf, INDArray array, long features, String what) {
+    /**
+     * {@code array} itself, after checking it is a finite sequence of {@code features} features in the layer's
+     * format ({@code what} names it in errors: "input", "epsilon").
+     */
+    public static INDArray checked(XlstmLayerConfig conf, INDArray array, long features, String what) {
         RNNFormat format = conf.getDataFormat();
         String expected = format == RNNFormat.NCW ? "[minibatch, " + features + ", time]"
                 : "[minibatch, time, " + features + "]";

@@ -38,6 +38,35 @@ public interface SequenceModule {
     INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy, Map<String, INDArray> gradients);
 
     /**
+     * Whether {@link #backward(Map, ModuleForward, INDArray, Map, Map, Map)} is supported: what training a
+     * long sequence in pieces of time ({@link PiecedTraining}) needs.
+     */
+    default boolean hasStateGradients() {
+        return false;
+    }
+
+    /**
+     * The number of steps pieces of a sequence should be a multiple of, so that a piece is computed as the same
+     * steps of the whole sequence are (the mLSTM chunk size).
+     */
+    default int timeAlignment() {
+        return 1;
+    }
+
+    /**
+     * {@link #backward(Map, ModuleForward, INDArray, Map)} of a forward that is one piece of a longer sequence:
+     * the loss also depends on its final state, whose gradient {@code dFinalState} holds by state name (a state
+     * it lacks has gradient zero), and the gradient of the state the forward started from, where it was given
+     * one, is written into {@code dInitialState}. The mLSTM stabilizer m, a constant of every backward, has
+     * none. Only where {@link #hasStateGradients()} holds.
+     */
+    default INDArray backward(Map<String, INDArray> params, ModuleForward forward, INDArray dy,
+                              Map<String, INDArray> dFinalState, Map<String, INDArray> gradients,
+                              Map<String, INDArray> dInitialState) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " has no state gradients");
+    }
+
+    /**
      * The same computation as a SameDiff graph on a fresh sequence: x [B, T, nIn] to [B, T, nOut]; mask [B, T]
      * or null. The executable specification used to check the hand-written runtime.
      */

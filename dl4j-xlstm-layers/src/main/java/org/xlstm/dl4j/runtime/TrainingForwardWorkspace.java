@@ -28,7 +28,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * garbage-collected layer's slot (with its memory) goes to the next layer created, so a process that
  * builds many networks keeps only as many of these workspaces as it has layers alive at once. Their bytes
  * count towards the {@link WorkspaceBudget}, but the cap cannot bound them: backprop needs the values of the
- * whole segment (truncated BPTT bounds the segment).
+ * whole segment (truncated BPTT bounds the segment; mLSTM layers train long segments in pieces instead,
+ * {@link PiecedTraining}, and do not use this workspace then).
  */
 final class TrainingForwardWorkspace {
     /**

@@ -1,5 +1,6 @@
 package org.xlstm.dl4j.runtime;
 
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
@@ -35,7 +36,9 @@ import org.xlstm.dl4j.kernel.KernelRegistry;
  * layer's {@link TrainingForwardWorkspace}, where the values it keeps for backprop stay valid whatever DL4J
  * does with its workspaces in between; inference forwards and backward passes, whose temporaries all die
  * with the call, in shared {@link ComputeWorkspace}s. Only the output, the input gradient and the
- * recurrent state leave them, copied into the workspaces DL4J expects them in (or detached).
+ * recurrent state leave them, copied into the workspaces DL4J expects them in (or detached). A training forward
+ * longer than a piece of time, where the module allows, runs as an inference forward instead and keeps only
+ * the state each piece starts from; its backprop recomputes one piece at a time ({@link PiecedTraining}).
  *
  * <p>rnnTimeStep with one unmasked float32 time step on the CPU backend takes the module's step form
  * ({@link org.xlstm.dl4j.backend.cpu.step.TokenStep}), which computes the same numbers without the per-op
@@ -73,6 +76,11 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     private ModuleForward lastForward;
     private INDArray lastForwardInput;
     private Map<String, INDArray> lastInitialState;
+    /** Training in pieces of time; created on the first training forward. */
+    private PiecedTraining pieced;
+    /** Of the last training forward, if it ran in pieces (else null): the state each piece started from. */
+    private List<Map<String, INDArray>> lastPieceStates;
+    private long lastPieceSteps;
 
     public XlstmRecurrentLayer(NeuralNetConfiguration conf, DataType dataType) {
         super(conf, dataType);
@@ -175,6 +183,24 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             }
             return result.getFirst();
         }
+        lastPieceStates = null;
+        long pieceSteps = pieced().pieceSteps(SequenceLayout.batchAndTime(layerConf(),
+                SequenceLayout.checkedInput(layerConf(), input))[1]);
+        if (pieceSteps > 0) {
+            // Only the state each piece starts from is kept; backprop recomputes a piece at a time.
+            List<Map<String, INDArray>> pieceStates = new ArrayList<>();
+            Pair<INDArray, Map<String, INDArray>> result = infer(input, initialState, workspaceMgr, pieceSteps,
+                    pieceStates);
+            if (storeLastForTBPTT) {
+                tbpttState = result.getSecond();
+            }
+            lastForward = null;
+            lastPieceStates = pieceStates;
+            lastPieceSteps = pieceSteps;
+            lastForwardInput = input;
+            lastInitialState = initialState;
+            return result.getFirst();
+        }
         INDArray output;
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             List<Object> callKind = List.of(Arrays.toString(input.shape()), input.dataType(),
@@ -193,6 +219,16 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
      */
     private Pair<INDArray, Map<String, INDArray>> infer(INDArray layerInput, Map<String, INDArray> initialState,
                                                         LayerWorkspaceMgr workspaceMgr) {
+        return infer(layerInput, initialState, workspaceMgr, Long.MAX_VALUE, null);
+    }
+
+    /**
+     * As {@link #infer(INDArray, Map, LayerWorkspaceMgr)}, in pieces of {@code pieceSteps} steps, recording the
+     * state each piece starts from in {@code pieceStates} (unless null): the forward of {@link PiecedTraining}.
+     */
+    private Pair<INDArray, Map<String, INDArray>> infer(INDArray layerInput, Map<String, INDArray> initialState,
+                                                        LayerWorkspaceMgr workspaceMgr, long pieceSteps,
+                                                        List<Map<String, INDArray>> pieceStates) {
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
             // Converted to the module layout a slice at a time, in the slice's workspace: a whole copy would be
             // another B x T x nIn array outside workspaces, held until the garbage collector frees it.
@@ -200,13 +236,32 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             long[] bt = SequenceLayout.batchAndTime(layerConf(), checked);
             INDArray output = workspaceMgr.createUninitialized(ArrayType.ACTIVATIONS, dataType,
                     SequenceLayout.layerShape(layerConf(), bt[0], bt[1], module.outputSize()), 'c');
-            Map<String, INDArray> finalState = inference.forward(params, bt[0], bt[1],
-                    (start, end) -> SequenceLayout.moduleSlice(layerConf(), checked, start, end, dataType),
-                    moduleMask(bt[0], bt[1]), initialState,
-                    (start, slice) -> SequenceLayout.writeInLayerFormat(layerConf(), slice,
-                            SequenceLayout.timeSlice(layerConf(), output, start, start + slice.size(1))));
-            return new Pair<>(requireFinite(output), finalState);
+            INDArray mask = moduleMask(bt[0], bt[1]);
+            Map<String, INDArray> state = initialState;
+            for (long start = 0; start < bt[1]; start += pieceSteps) {
+                long from = start;
+                long end = Math.min(bt[1], start + pieceSteps);
+                if (pieceStates != null) {
+                    pieceStates.add(state);
+                }
+                state = inference.forward(params, bt[0], end - start,
+                        (first, last) -> SequenceLayout.moduleSlice(layerConf(), checked, from + first, from + last,
+                                dataType),
+                        PiecedTraining.maskPiece(mask, start, end), state,
+                        (first, slice) -> SequenceLayout.writeInLayerFormat(layerConf(), slice,
+                                SequenceLayout.timeSlice(layerConf(), output, from + first,
+                                        from + first + slice.size(1))));
+            }
+            return new Pair<>(requireFinite(output), state);
         }
+    }
+
+    private PiecedTraining pieced() {
+        if (pieced == null) {
+            pieced = new PiecedTraining(layerConf(), module,
+                    flat -> layerConf().initializer().getGradientsFromFlattened(conf(), flat));
+        }
+        return pieced;
     }
 
     private TrainingForwardWorkspace trainingWorkspace() {
@@ -267,7 +322,21 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
     @Override
     public Pair<Gradient, INDArray> backpropGradient(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         assertInputSet(true);
-        INDArray placed;
+        INDArray placed = lastPieceStates != null && lastForwardInput == input ? piecedBackward(epsilon, workspaceMgr)
+                : wholeBackward(epsilon, workspaceMgr);
+        lastForward = null;
+        lastForwardInput = null;
+        lastPieceStates = null;
+
+        Gradient gradient = new DefaultGradient(gradientsFlat);
+        for (String name : params.keySet()) {
+            gradient.setGradientFor(name, gradientViews.get(name));
+        }
+        return new Pair<>(gradient, backpropDropOutIfPresent(placed));
+    }
+
+    /** The backward over the whole sequence at once: the input gradient. */
+    private INDArray wholeBackward(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
         try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
              MemoryWorkspace scratch = BACKWARD.enter()) {
             ModuleForward forward = lastForward;
@@ -278,16 +347,22 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
             }
             INDArray dy = SequenceLayout.toModuleLayout(layerConf(), epsilon, dataType, module.outputSize(), "epsilon");
             INDArray dx = module.backward(params, forward, dy, gradientViews);
-            placed = inLayerFormat(ArrayType.ACTIVATION_GRAD, dx, workspaceMgr);
+            return inLayerFormat(ArrayType.ACTIVATION_GRAD, dx, workspaceMgr);
         }
-        lastForward = null;
-        lastForwardInput = null;
+    }
 
-        Gradient gradient = new DefaultGradient(gradientsFlat);
-        for (String name : params.keySet()) {
-            gradient.setGradientFor(name, gradientViews.get(name));
+    /** The backward of a training forward that ran in pieces ({@link PiecedTraining}): the input gradient. */
+    private INDArray piecedBackward(INDArray epsilon, LayerWorkspaceMgr workspaceMgr) {
+        try (MemoryWorkspace outside = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
+            INDArray checked = SequenceLayout.checkedInput(layerConf(), input);
+            long[] bt = SequenceLayout.batchAndTime(layerConf(), checked);
+            INDArray dy = SequenceLayout.checked(layerConf(), epsilon, module.outputSize(), "epsilon");
+            INDArray dx = workspaceMgr.createUninitialized(ArrayType.ACTIVATION_GRAD, dataType,
+                    SequenceLayout.layerShape(layerConf(), bt[0], bt[1], module.inputSize()), 'c');
+            pieced().backward(params, checked, dy, moduleMask(bt[0], bt[1]), bt[1], lastPieceSteps, lastPieceStates,
+                    dataType, gradientViews, gradientsFlat, dx);
+            return dx;
         }
-        return new Pair<>(gradient, backpropDropOutIfPresent(placed));
     }
 
     @Override
@@ -462,5 +537,6 @@ public class XlstmRecurrentLayer extends AbstractLayer<XlstmLayerConfig> impleme
         super.clear();
         lastForward = null;
         lastForwardInput = null;
+        lastPieceStates = null;
     }
 }

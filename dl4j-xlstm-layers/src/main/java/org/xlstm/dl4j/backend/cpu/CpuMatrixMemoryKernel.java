@@ -50,14 +50,25 @@ final class CpuMatrixMemoryKernel implements MatrixMemoryKernel {
 
     @Override
     public MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh) {
+        return backward(forward, dh, null);
+    }
+
+    @Override
+    public boolean acceptsFinalStateGradient() {
+        return true;
+    }
+
+    @Override
+    public MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh, MatrixMemoryState dFinal) {
         if (forward == null || !(forward.residuals instanceof ChunkwiseResiduals)) {
-            return REFERENCE.backward(forward, dh);
+            return REFERENCE.backward(forward, dh, dFinal);
         }
         ChunkwiseResiduals r = (ChunkwiseResiduals) forward.residuals;
         ChunkedSequence seq = r.sequence;
         MatrixMemoryArguments.checkUpstream(dh, new long[] {seq.batch, seq.heads, seq.length, seq.headSize});
-        return HostChunkwiseBackward.applies(r) ? HostChunkwiseBackward.run(r, dh)
-                : ChunkwiseMatrixMemoryBackward.run(r, dh);
+        MatrixMemoryArguments.checkFinalStateGradient(dFinal, seq.batch, seq.heads, seq.headSize);
+        return HostChunkwiseBackward.applies(r) ? HostChunkwiseBackward.run(r, dh, dFinal)
+                : ChunkwiseMatrixMemoryBackward.run(r, dh, dFinal);
     }
 
     @Override

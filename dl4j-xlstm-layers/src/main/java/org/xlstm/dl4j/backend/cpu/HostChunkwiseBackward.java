@@ -41,14 +41,15 @@ final class HostChunkwiseBackward {
                 r.denominator, r.h, r.chunkC, r.chunkN, r.chunkM, r.endM, seq.forgetSlope);
     }
 
-    static MatrixMemoryGradients run(ChunkwiseResiduals r, INDArray upstream) {
+    /** @param dFinal dL/dC and dL/dn of the final state (its m is not read), or null for none */
+    static MatrixMemoryGradients run(ChunkwiseResiduals r, INDArray upstream, MatrixMemoryState dFinal) {
         ChunkedSequence seq = r.sequence;
         int len = seq.chunk;
         int dh = (int) seq.headSize;
         int rows = (int) seq.rows;
         long n = seq.chunkRows();
         INDArray dH = seq.upstreamToChunks(upstream);
-        Inputs in = new Inputs(r, HostArrays.usable(dH) ? dH : dH.dup('c'));
+        Inputs in = new Inputs(r, HostArrays.usable(dH) ? dH : dH.dup('c'), dFinal);
         INDArray dQ = Nd4j.createUninitialized(DataType.FLOAT, n, len, dh);
         INDArray dK = Nd4j.createUninitialized(DataType.FLOAT, n, len, dh);
         INDArray dV = Nd4j.createUninitialized(DataType.FLOAT, n, len, dh);
@@ -116,8 +117,11 @@ final class HostChunkwiseBackward {
         final float[] chunkDecay;
         final float[] chunkM;
         final float[] endM;
+        /** dL/dC [rows, DH, DH] and dL/dn [rows, DH] of the final state, or null for zeros. */
+        final float[] dFinalC;
+        final float[] dFinalN;
 
-        Inputs(ChunkwiseResiduals r, INDArray dH) {
+        Inputs(ChunkwiseResiduals r, INDArray dH, MatrixMemoryState dFinal) {
             ChunkedSequence seq = r.sequence;
             q = pointer(seq.q, "q");
             k = pointer(seq.kScaled, "k");
@@ -136,6 +140,8 @@ final class HostChunkwiseBackward {
             chunkDecay = readAll(seq.chunkDecay, "chunkDecay");
             chunkM = readAll(r.chunkM, "chunkM");
             endM = readAll(r.endM, "endM");
+            dFinalC = dFinal == null ? null : readAll(dFinal.c.castTo(DataType.FLOAT).dup('c'), "dFinal C");
+            dFinalN = dFinal == null ? null : readAll(dFinal.n.castTo(DataType.FLOAT).dup('c'), "dFinal n");
         }
     }
 
@@ -247,8 +253,14 @@ final class HostChunkwiseBackward {
             @Override
             public void start(int recurrence) {
                 row = recurrence;
-                write(new float[dh * dh], 0, dh * dh, dC, 0);
-                Arrays.fill(dN, 0f);
+                // The final state is the last chunk's end state (padded steps leave the state as it is).
+                if (in.dFinalC == null) {
+                    write(new float[dh * dh], 0, dh * dh, dC, 0);
+                    Arrays.fill(dN, 0f);
+                } else {
+                    write(in.dFinalC, row * dh * dh, dh * dh, dC, 0);
+                    System.arraycopy(in.dFinalN, row * dh, dN, 0, dh);
+                }
             }
 
             /** dNum and dDen of chunk ci, then the products that need only them and the carried dC. */

@@ -22,9 +22,14 @@ public final class ChunkwiseMatrixMemoryBackward {
     private ChunkwiseMatrixMemoryBackward() {
     }
 
-    public static MatrixMemoryGradients run(ChunkwiseResiduals r, INDArray upstream) {
+    /**
+     * @param dFinal dL/dC and dL/dn of the final state (its m is not read), or null where the loss does not
+     *               depend on it: the gradient reaching the last chunk's end state
+     */
+    public static MatrixMemoryGradients run(ChunkwiseResiduals r, INDArray upstream, MatrixMemoryState dFinal) {
         ChunkedSequence seq = r.sequence;
         MatrixMemoryArguments.checkUpstream(upstream, new long[] {seq.batch, seq.heads, seq.length, seq.headSize});
+        MatrixMemoryArguments.checkFinalStateGradient(dFinal, seq.batch, seq.heads, seq.headSize);
         DataType type = seq.computeType;
         long n = seq.chunkRows();
         int len = seq.chunk;
@@ -72,8 +77,9 @@ public final class ChunkwiseMatrixMemoryBackward {
         INDArray readCs = readC.reshape(rows, chunks, dh, dh);
         INDArray readNs = readN.reshape(rows, chunks, dh);
         INDArray carries = carry.reshape(rows, chunks);
-        INDArray dC = Nd4j.zeros(type, rows, dh, dh);
-        INDArray dN = Nd4j.zeros(type, rows, dh);
+        // The final state is the last chunk's end state (padded steps leave the state as it is).
+        INDArray dC = dFinal == null ? Nd4j.zeros(type, rows, dh, dh) : dFinal.c.castTo(type).reshape(rows, dh, dh).dup('c');
+        INDArray dN = dFinal == null ? Nd4j.zeros(type, rows, dh) : dFinal.n.castTo(type).reshape(rows, dh).dup('c');
         for (long ci = chunks - 1; ci >= 0; ci--) {
             dEndC.get(all(), point(ci), all(), all()).assign(dC);
             dEndN.get(all(), point(ci), all()).assign(dN);

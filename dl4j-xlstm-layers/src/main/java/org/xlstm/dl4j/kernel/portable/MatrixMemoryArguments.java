@@ -58,6 +58,15 @@ public final class MatrixMemoryArguments {
         requireShape("dh", dh, null, expectedShape);
     }
 
+    /** dL/d(final state) of a backward: C [B, NH, DH, DH] and n [B, NH, DH]; null (no gradient) passes. */
+    public static void checkFinalStateGradient(MatrixMemoryState dFinal, long batch, long heads, long headSize) {
+        if (dFinal == null) {
+            return;
+        }
+        requireShape("dFinal.c", dFinal.c, null, batch, heads, headSize, headSize);
+        requireShape("dFinal.n", dFinal.n, null, batch, heads, headSize);
+    }
+
     private static void checkState(MatrixMemoryState state, DataType type, long batch, long heads, long headSize) {
         if (state == null) {
             return;

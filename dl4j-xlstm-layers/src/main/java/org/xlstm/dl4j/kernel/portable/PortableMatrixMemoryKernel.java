@@ -39,13 +39,23 @@ public final class PortableMatrixMemoryKernel implements MatrixMemoryKernel {
 
     @Override
     public MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh) {
+        return backward(forward, dh, null);
+    }
+
+    @Override
+    public boolean acceptsFinalStateGradient() {
+        return true;
+    }
+
+    @Override
+    public MatrixMemoryGradients backward(MatrixMemoryForward forward, INDArray dh, MatrixMemoryState dFinal) {
         if (forward == null || !(forward.residuals instanceof ChunkwiseResiduals)) {
             throw new IllegalArgumentException(
                     "forward: expected the result of PortableMatrixMemoryKernel.forward, got "
                             + (forward == null ? "null" : forward.residuals == null
                             ? "an inference forward, which keeps no residuals" : "residuals of another kernel"));
         }
-        return ChunkwiseMatrixMemoryBackward.run((ChunkwiseResiduals) forward.residuals, dh);
+        return ChunkwiseMatrixMemoryBackward.run((ChunkwiseResiduals) forward.residuals, dh, dFinal);
     }
 
     @Override

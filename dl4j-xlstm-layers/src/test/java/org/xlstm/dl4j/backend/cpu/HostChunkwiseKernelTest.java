@@ -15,6 +15,7 @@ import org.xlstm.dl4j.kernel.MatrixMemoryKernel;
 import org.xlstm.dl4j.kernel.portable.ChunkedSequence;
 import org.xlstm.dl4j.kernel.portable.ChunkwiseResiduals;
 import org.xlstm.dl4j.kernel.portable.MlstmInputs;
+import org.xlstm.dl4j.kernel.portable.PiecewiseBackward;
 import org.xlstm.dl4j.kernel.portable.PortableMatrixMemoryKernel;
 
 /**
@@ -98,6 +99,20 @@ class HostChunkwiseKernelTest {
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> KERNEL.backward(inference, Nd4j.zeros(type, in.q.shape())));
             assertTrue(e.getMessage().contains("inference forward"), e.getMessage());
+        }
+    }
+
+    /** The host backward's final-state gradient: a sequence cut in two pieces and chained has the whole one's gradients. */
+    @Test
+    void finalStateGradientChainsPieces() {
+        assertTrue(KERNEL.acceptsFinalStateGradient());
+        for (int split : new int[] {12, 10}) {
+            for (boolean masked : new boolean[] {false, true}) {
+                double error = PiecewiseBackward.error(KERNEL, DataType.FLOAT, split, true, masked);
+                assertTrue(error < RELATIVE, "split " + split + ", masked " + masked + ": relative error " + error);
+            }
+            double truncated = PiecewiseBackward.error(KERNEL, DataType.FLOAT, split, false, false);
+            assertTrue(truncated > 1e-3, "split " + split + " without the final-state gradient: " + truncated);
         }
     }
 
