@@ -91,7 +91,7 @@ public final class SoakCommand implements Callable<Integer> {
         }
         List<INDArray> recorded = new ArrayList<>();
         long[] nanos = new long[steps];
-        long[] baseline = null;
+        Reading baseline = null;
         List<String> failures = new ArrayList<>();
         long started = System.nanoTime();
         for (int t = 0; t < steps; t++) {
@@ -107,8 +107,8 @@ public final class SoakCommand implements Callable<Integer> {
             }
             if (t + 1 == baselineAfter) {
                 baseline = memory();
-                System.out.printf("baseline after %,d steps: heap %,d bytes, off-heap resident %,d bytes%n", baselineAfter,
-                        baseline[0], baseline[1]);
+                System.out.printf("baseline after %,d steps: heap %,d bytes, off-heap resident %,d bytes%s%n",
+                        baselineAfter, baseline.heap, baseline.offHeap, baseline.jit());
             }
             if ((t + 1) % replayEvery == 0 || t + 1 == steps) {
                 String replayed = replay(net, inputs, order, recorded);
@@ -116,22 +116,23 @@ public final class SoakCommand implements Callable<Integer> {
                     failures.add("step " + (t + 1) + ": " + replayed);
                     break;
                 }
-                long[] now = memory();
-                System.out.printf("%,d steps, %.1f s, replay ok, heap %,d, off-heap %,d bytes%n", t + 1,
-                        (System.nanoTime() - started) / 1e9, now[0], now[1]);
+                Reading now = memory();
+                System.out.printf("%,d steps, %.1f s, replay ok, heap %,d, off-heap %,d bytes%s%n", t + 1,
+                        (System.nanoTime() - started) / 1e9, now.heap, now.offHeap, now.jit());
             }
         }
-        long[] end = memory();
+        Reading end = memory();
         if (baseline != null) {
-            check(failures, "heap", baseline[0], end[0]);
-            check(failures, "off-heap resident", baseline[1], end[1]);
+            check(failures, "heap", baseline.heap, end.heap);
+            check(failures, "off-heap resident", baseline.offHeap, end.offHeap);
         }
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         System.out.printf("steps %,d  latency p50 %.1f us  p99 %.1f us  max %.1f us  (%.1f s in all)%n", steps,
                 sorted[steps / 2] / 1e3, sorted[(int) (steps * 0.99)] / 1e3, sorted[steps - 1] / 1e3,
                 (System.nanoTime() - started) / 1e9);
-        System.out.printf("memory at the end: heap %,d bytes, off-heap resident %,d bytes%n", end[0], end[1]);
+        System.out.printf("memory at the end: heap %,d bytes, off-heap resident %,d bytes%s%n", end.heap, end.offHeap,
+                end.jit());
         failures.forEach(f -> System.out.println("FAILED " + f));
         System.out.println(failures.isEmpty() ? "soak ok" : "soak FAILED");
         return failures.isEmpty() ? 0 : 1;
@@ -188,10 +189,38 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     /**
-     * Heap in use after a full collection, and the resident memory outside the Java heap ({@link ResidentMemory})
-     * less the JVM's committed non-heap: native buffers, workspaces, libraries, thread stacks.
+     * One memory reading, and the JIT compilers' state when it was taken: idle (no compilation's arenas in the
+     * reading) and the JVM's total compilation time so far, which shows how long the JIT kept compiling.
      */
-    private static long[] memory() {
+    static final class Reading {
+        final long heap;
+        final long offHeap;
+        final boolean jitIdle;
+        final long jitMillis;
+
+        Reading(long heap, long offHeap, boolean jitIdle, long jitMillis) {
+            this.heap = heap;
+            this.offHeap = offHeap;
+            this.jitIdle = jitIdle;
+            this.jitMillis = jitMillis;
+        }
+
+        String jit() {
+            return String.format(" (JIT %s, %,d ms compiling so far)", jitIdle ? "idle" : "STILL COMPILING after "
+                    + JIT_WAIT_MILLIS / 1000 + " s", jitMillis);
+        }
+    }
+
+    /** How long a reading waits for the JIT compilers to finish; they took seconds on the loaded 2-core machine. */
+    private static final long JIT_WAIT_MILLIS = 120_000;
+
+    /**
+     * Heap in use after a full collection, and the resident memory outside the Java heap ({@link ResidentMemory})
+     * less the JVM's committed non-heap: native buffers, workspaces, libraries, thread stacks. Taken when the JIT
+     * compilers are idle ({@link JitCompiler}): a compilation in flight holds megabytes of C heap for a moment.
+     */
+    private static Reading memory() {
+        boolean jitIdle = JitCompiler.awaitIdle(JIT_WAIT_MILLIS);
         // ND4J frees native buffers on its own DeallocatorService threads once GC has queued their references.
         // On a loaded machine they drain a backlog of 10^5 dead buffers (a few per step) at only some 10^4 per
         // second, so a fixed pause counted garbage as memory in use. Collect until the heap in use stops falling
@@ -219,7 +248,8 @@ public final class SoakCommand implements Callable<Integer> {
         // The JVM's own non-heap (JIT code cache, metaspace) keeps growing while the JIT compiles during the first
         // tens of thousands of steps; it is not the library's memory, so it is left out with the heap.
         long jvmNonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage().getCommitted();
-        return new long[] {rt.totalMemory() - rt.freeMemory(), ResidentMemory.outsideHeap() - jvmNonHeap};
+        return new Reading(rt.totalMemory() - rt.freeMemory(), ResidentMemory.outsideHeap() - jvmNonHeap, jitIdle,
+                ManagementFactory.getCompilationMXBean().getTotalCompilationTime());
     }
 
     private void check(List<String> failures, String what, long baseline, long end) {
