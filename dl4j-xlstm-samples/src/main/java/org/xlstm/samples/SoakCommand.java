@@ -197,16 +197,20 @@ public final class SoakCommand implements Callable<Integer> {
         final long offHeap;
         final boolean jitIdle;
         final long jitMillis;
+        final long mallocInUse;
 
-        Reading(long heap, long offHeap, boolean jitIdle, long jitMillis) {
+        Reading(long heap, long offHeap, long mallocInUse, boolean jitIdle, long jitMillis) {
             this.heap = heap;
             this.offHeap = offHeap;
+            this.mallocInUse = mallocInUse;
             this.jitIdle = jitIdle;
             this.jitMillis = jitMillis;
         }
 
+        /** The reading's explanation: glibc's allocated bytes where known, and the JIT's state. */
         String jit() {
-            return String.format(" (JIT %s, %,d ms compiling so far)", jitIdle ? "idle" : "STILL COMPILING after "
+            String malloc = mallocInUse < 0 ? "" : String.format(", malloc in use %,d", mallocInUse);
+            return malloc + String.format(" (JIT %s, %,d ms compiling so far)", jitIdle ? "idle" : "STILL COMPILING after "
                     + JIT_WAIT_MILLIS / 1000 + " s", jitMillis);
         }
     }
@@ -248,7 +252,8 @@ public final class SoakCommand implements Callable<Integer> {
         // The JVM's own non-heap (JIT code cache, metaspace) keeps growing while the JIT compiles during the first
         // tens of thousands of steps; it is not the library's memory, so it is left out with the heap.
         long jvmNonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage().getCommitted();
-        return new Reading(rt.totalMemory() - rt.freeMemory(), ResidentMemory.outsideHeap() - jvmNonHeap, jitIdle,
+        return new Reading(rt.totalMemory() - rt.freeMemory(), ResidentMemory.outsideHeap() - jvmNonHeap,
+                MallocInUse.bytes(), jitIdle,
                 ManagementFactory.getCompilationMXBean().getTotalCompilationTime());
     }
 
