@@ -33,8 +33,8 @@ import picocli.CommandLine.Option;
                 + " LSTM) (float32, random input)"
                 + " and checks: every output finite; heap (after GC) and off-heap resident memory (less the JVM's"
                 + " JIT/metaspace) within --tolerance of their values after --baseline-after steps, read with the JIT"
-                + " compilers idle (glibc's allocated bytes, mallinfo2, are printed beside them); the first --replay steps, replayed from a cleared"
-                + " state every --replay-every steps, give the same outputs. Prints p50/p99/max step latency."
+                + " compilers idle (glibc's allocated bytes, mallinfo2, are printed beside them); the first --replay"
+                + " steps, replayed from a cleared state every --replay-every steps, give the same outputs. Prints p50/p99/max step latency."
                 + " Exit code 1 when a check fails."})
 public final class SoakCommand implements Callable<Integer> {
 
@@ -197,8 +197,9 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     /**
-     * One memory reading, and the JIT compilers' state when it was taken: idle (no compilation's arenas in the
-     * reading) and the JVM's total compilation time so far, which shows how long the JIT kept compiling.
+     * One memory reading: heap, off-heap resident, glibc's allocated bytes (-1 where unknown), and the JIT compilers'
+     * state when it was taken: idle (no compilation's arenas in the reading) and the JVM's total compilation time so
+     * far, which shows how long the JIT kept compiling.
      */
     static final class Reading {
         final long heap;
@@ -218,8 +219,8 @@ public final class SoakCommand implements Callable<Integer> {
         /** The reading's explanation: glibc's allocated bytes where known, and the JIT's state. */
         String note() {
             String malloc = mallocInUse < 0 ? "" : String.format(", malloc in use %,d", mallocInUse);
-            return malloc + String.format(" (JIT %s, %,d ms compiling so far)", jitIdle ? "idle" : "STILL COMPILING after "
-                    + JIT_WAIT_MILLIS / 1000 + " s", jitMillis);
+            String jit = jitIdle ? "idle" : "STILL COMPILING after " + JIT_WAIT_MILLIS / 1000 + " s";
+            return malloc + String.format(" (JIT %s, %,d ms compiling so far)", jit, jitMillis);
         }
     }
 
