@@ -31,9 +31,10 @@ import picocli.CommandLine.Option;
 @Command(name = "soak", mixinStandardHelpOptions = true,
         description = {"Streams --steps rnnTimeStep calls through a mixed mLSTM/sLSTM stack (or --model lstm: DL4J's"
                 + " LSTM) (float32, random input)"
-                + " and checks: every output finite; heap (after GC) and off-heap resident memory (less the JVM's JIT/metaspace) within --tolerance"
-                + " of their values after --baseline-after steps; the first --replay steps, replayed from a cleared"
-                + " state every --replay-every steps, give the same outputs. Prints p50/p99/max step latency."
+                + " and checks: every output finite; heap (after GC) and off-heap resident memory (less the JVM's"
+                + " JIT/metaspace) within --tolerance of their values after --baseline-after steps, read with the JIT"
+                + " compilers idle (glibc's allocated bytes, mallinfo2, are printed beside them); the first --replay"
+                + " steps, replayed from a cleared state every --replay-every steps, give the same outputs. Prints p50/p99/max step latency."
                 + " Exit code 1 when a check fails."})
 public final class SoakCommand implements Callable<Integer> {
 
@@ -91,7 +92,7 @@ public final class SoakCommand implements Callable<Integer> {
         }
         List<INDArray> recorded = new ArrayList<>();
         long[] nanos = new long[steps];
-        long[] baseline = null;
+        Reading baseline = null;
         List<String> failures = new ArrayList<>();
         long started = System.nanoTime();
         for (int t = 0; t < steps; t++) {
@@ -107,8 +108,8 @@ public final class SoakCommand implements Callable<Integer> {
             }
             if (t + 1 == baselineAfter) {
                 baseline = memory();
-                System.out.printf("baseline after %,d steps: heap %,d bytes, off-heap resident %,d bytes%n", baselineAfter,
-                        baseline[0], baseline[1]);
+                System.out.printf("baseline after %,d steps: heap %,d bytes, off-heap resident %,d bytes%s%n",
+                        baselineAfter, baseline.heap, baseline.offHeap, baseline.note());
             }
             if ((t + 1) % replayEvery == 0 || t + 1 == steps) {
                 String replayed = replay(net, inputs, order, recorded);
@@ -116,22 +117,30 @@ public final class SoakCommand implements Callable<Integer> {
                     failures.add("step " + (t + 1) + ": " + replayed);
                     break;
                 }
-                long[] now = memory();
-                System.out.printf("%,d steps, %.1f s, replay ok, heap %,d, off-heap %,d bytes%n", t + 1,
-                        (System.nanoTime() - started) / 1e9, now[0], now[1]);
+                Reading now = memory();
+                System.out.printf("%,d steps, %.1f s, replay ok, heap %,d, off-heap %,d bytes%s%n", t + 1,
+                        (System.nanoTime() - started) / 1e9, now.heap, now.offHeap, now.note());
             }
         }
-        long[] end = memory();
+        Reading end = memory();
         if (baseline != null) {
-            check(failures, "heap", baseline[0], end[0]);
-            check(failures, "off-heap resident", baseline[1], end[1]);
+            check(failures, "heap", baseline.heap, end.heap);
+            check(failures, "off-heap resident", baseline.offHeap, end.offHeap);
+            if (MallocInUse.available()) {
+                // Not checked, shown to tell allocation from retention: glibc keeps, resident, C heap the JVM's
+                // compiler and VM threads have freed, and the JVM's own allocations (G1's remembered sets, compiler
+                // arena chunks) move this figure by a few MB (docs/memory.md, "What the soak's off-heap reading holds").
+                System.out.printf("off-heap allocated (malloc in use, not checked): %,d -> %,d bytes (%+.2f%%)%n",
+                        baseline.mallocInUse, end.mallocInUse, growth(baseline.mallocInUse, end.mallocInUse) * 100);
+            }
         }
         long[] sorted = nanos.clone();
         Arrays.sort(sorted);
         System.out.printf("steps %,d  latency p50 %.1f us  p99 %.1f us  max %.1f us  (%.1f s in all)%n", steps,
                 sorted[steps / 2] / 1e3, sorted[(int) (steps * 0.99)] / 1e3, sorted[steps - 1] / 1e3,
                 (System.nanoTime() - started) / 1e9);
-        System.out.printf("memory at the end: heap %,d bytes, off-heap resident %,d bytes%n", end[0], end[1]);
+        System.out.printf("memory at the end: heap %,d bytes, off-heap resident %,d bytes%s%n", end.heap, end.offHeap,
+                end.note());
         failures.forEach(f -> System.out.println("FAILED " + f));
         System.out.println(failures.isEmpty() ? "soak ok" : "soak FAILED");
         return failures.isEmpty() ? 0 : 1;
@@ -188,10 +197,43 @@ public final class SoakCommand implements Callable<Integer> {
     }
 
     /**
-     * Heap in use after a full collection, and the resident memory outside the Java heap ({@link ResidentMemory})
-     * less the JVM's committed non-heap: native buffers, workspaces, libraries, thread stacks.
+     * One memory reading: heap, off-heap resident, glibc's allocated bytes (-1 where unknown), and the JIT compilers'
+     * state when it was taken: idle (no compilation's arenas in the reading) and the JVM's total compilation time so
+     * far, which shows how long the JIT kept compiling.
      */
-    private static long[] memory() {
+    static final class Reading {
+        final long heap;
+        final long offHeap;
+        final boolean jitIdle;
+        final long jitMillis;
+        final long mallocInUse;
+
+        Reading(long heap, long offHeap, long mallocInUse, boolean jitIdle, long jitMillis) {
+            this.heap = heap;
+            this.offHeap = offHeap;
+            this.mallocInUse = mallocInUse;
+            this.jitIdle = jitIdle;
+            this.jitMillis = jitMillis;
+        }
+
+        /** The reading's explanation: glibc's allocated bytes where known, and the JIT's state. */
+        String note() {
+            String malloc = mallocInUse < 0 ? "" : String.format(", malloc in use %,d", mallocInUse);
+            String jit = jitIdle ? "idle" : "STILL COMPILING after " + JIT_WAIT_MILLIS / 1000 + " s";
+            return malloc + String.format(" (JIT %s, %,d ms compiling so far)", jit, jitMillis);
+        }
+    }
+
+    /** How long a reading waits for the JIT compilers to finish; they took seconds on the loaded 2-core machine. */
+    private static final long JIT_WAIT_MILLIS = 120_000;
+
+    /**
+     * Heap in use after a full collection, and the resident memory outside the Java heap ({@link ResidentMemory})
+     * less the JVM's committed non-heap: native buffers, workspaces, libraries, thread stacks. Taken when the JIT
+     * compilers are idle ({@link JitCompiler}): a compilation in flight holds megabytes of C heap for a moment.
+     */
+    private static Reading memory() {
+        boolean jitIdle = JitCompiler.awaitIdle(JIT_WAIT_MILLIS);
         // ND4J frees native buffers on its own DeallocatorService threads once GC has queued their references.
         // On a loaded machine they drain a backlog of 10^5 dead buffers (a few per step) at only some 10^4 per
         // second, so a fixed pause counted garbage as memory in use. Collect until the heap in use stops falling
@@ -219,14 +261,20 @@ public final class SoakCommand implements Callable<Integer> {
         // The JVM's own non-heap (JIT code cache, metaspace) keeps growing while the JIT compiles during the first
         // tens of thousands of steps; it is not the library's memory, so it is left out with the heap.
         long jvmNonHeap = ManagementFactory.getMemoryMXBean().getNonHeapMemoryUsage().getCommitted();
-        return new long[] {rt.totalMemory() - rt.freeMemory(), ResidentMemory.outsideHeap() - jvmNonHeap};
+        return new Reading(rt.totalMemory() - rt.freeMemory(), ResidentMemory.outsideHeap() - jvmNonHeap,
+                MallocInUse.bytes(), jitIdle,
+                ManagementFactory.getCompilationMXBean().getTotalCompilationTime());
     }
 
     private void check(List<String> failures, String what, long baseline, long end) {
-        double growth = (end - baseline) / (double) baseline;
+        double growth = growth(baseline, end);
         System.out.printf("%s: %,d -> %,d bytes (%+.2f%%)%n", what, baseline, end, growth * 100);
         if (growth > tolerance) {
             failures.add(what + " grew " + String.format("%.2f%%", growth * 100) + " over the baseline");
         }
+    }
+
+    private static double growth(long baseline, long end) {
+        return (end - baseline) / (double) baseline;
     }
 }

@@ -10,7 +10,10 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 
-/** {@code xlstm soak} on a few thousand tiny steps, of each model: all checks run and pass, latency is printed. */
+/**
+ * {@code xlstm soak} on a few thousand tiny steps, of each model: all checks run and pass, latency is printed, every
+ * memory reading was taken with the JIT idle, and glibc's allocated bytes are shown beside the resident size.
+ */
 class SoakCommandTest {
 
     @Test
@@ -38,5 +41,14 @@ class SoakCommandTest {
         assertEquals(0, result.getKey(), out + result.getValue());
         assertTrue(out.contains("3,000 steps") && out.contains("replay ok"), out);
         assertTrue(out.contains("p99") && out.contains("soak ok"), out);
+        // every reading waits for the JIT compilers: a compilation in flight would be in the off-heap figure
+        assertEquals(out.lines().filter(l -> l.contains("bytes")
+                && (l.startsWith("baseline") || l.contains("replay ok") || l.startsWith("memory at the end"))).count(),
+                out.lines().filter(l -> l.contains("(JIT idle, ")).count(), out);
+        assertTrue(out.contains("off-heap resident: "), out);
+        if (MallocInUse.available()) {
+            assertTrue(out.contains("off-heap allocated (malloc in use, not checked): ")
+                    && out.contains("bytes, malloc in use "), out);
+        }
     }
 }
