@@ -59,7 +59,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
             + " --quick 2000)")
     private Integer streamSteps;
 
-    @Option(names = "--forks", description = "fresh JVMs per ratio of paired measurements (default: 3, --quick 2)")
+    @Option(names = "--forks", description = "fresh JVMs per ratio of paired measurements (default: 3, --quick 1)")
     private Integer forks;
 
     @Option(names = "--part", hidden = true, description = "one forked measurement, run in this JVM: "
@@ -140,8 +140,8 @@ public final class BenchmarkCommand implements Callable<Integer> {
         } else if (quick) {
             p.mode = "quick";
             p.harness = new Harness(1, 3, 6);
-            p.forks = 2;
-            p.trainPair = new InterleavedPair(2, 3);
+            p.forks = 1;
+            p.trainPair = new InterleavedPair(2, 4);
         } else {
             p.mode = "full";
             p.longInTable = true;
