@@ -17,7 +17,8 @@ import org.xlstm.samples.bench.Models.Model;
  * with fewer cores than trainers the cores themselves are shared, so the slowdown is never 1; what the xLSTM layers
  * must not add is a slowdown of their own (a process-wide setting such as OpenBLAS's thread count would), which is
  * the ratio of the two. The two loads alternate, xLSTM, LSTM, LSTM, xLSTM, ..., so that a change of the machine's own
- * load during the measurement falls on both alike; each load's first round has one untimed fit first.
+ * load during the measurement falls on both alike, and each load has its first round, in which its threads make
+ * their first, workspace-sizing fit calls, and a later one (the measured LSTM is warm from its runs alone).
  */
 final class ConcurrentSlowdown {
     private static final int BACKGROUND_NETWORKS = 2;
@@ -75,10 +76,6 @@ final class ConcurrentSlowdown {
                 BackgroundLoad load = xlstmTurn ? xlstmLoad : lstmLoad;
                 load.resume();
                 try {
-                    if (round < 2) {
-                        // Untimed while the load's threads make their first, workspace-sizing fit calls.
-                        fit.run();
-                    }
                     long t0 = System.nanoTime();
                     fit.run();
                     (xlstmTurn ? withXlstm : withLstm)[round / 2] = (System.nanoTime() - t0) / 1e9;
