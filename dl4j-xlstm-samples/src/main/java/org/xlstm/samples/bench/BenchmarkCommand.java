@@ -59,6 +59,33 @@ public final class BenchmarkCommand implements Callable<Integer> {
             + " --quick 2000)")
     private Integer streamSteps;
 
+    @Option(names = "--forks", description = "fresh JVMs per ratio of paired measurements (default: 3, --quick 1)")
+    private Integer forks;
+
+    @Option(names = "--part", hidden = true, description = "one forked measurement, run in this JVM: "
+            + Part.NAMES)
+    private String part;
+
+    /** The measurements that run in forked JVMs, each printing its results with {@link ForkedJvm#report}. */
+    private enum Part {
+        UTILISATION, MLSTM_TRAIN, SLSTM_TRAIN, STREAM;
+
+        static final String NAMES = "utilisation, mlstm-train, slstm-train, stream";
+
+        String cliName() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+
+        static Part of(String cliName) {
+            for (Part p : values()) {
+                if (p.cliName().equals(cliName)) {
+                    return p;
+                }
+            }
+            throw new IllegalArgumentException("unknown --part '" + cliName + "'; expected one of " + NAMES);
+        }
+    }
+
     /** Sizes and repeat counts of one run mode. */
     private static final class Plan {
         String mode;
@@ -77,11 +104,13 @@ public final class BenchmarkCommand implements Callable<Integer> {
         int stepSteps = 100;
         int streamSteps = 2000;
         int sgemmN = 2048;
+        int forks = 3;
+        /** The training ratios' rounds: each fork builds both networks and alternates their fit calls. */
+        InterleavedPair trainPair = new InterleavedPair(2, 5);
+        /** The utilisation ratio's rounds: the sgemm call and the block forward alternate. */
+        InterleavedPair utilisationPair = new InterleavedPair(3, 10);
         Harness harness;
-        /**
-         * Both halves of the utilisation ratio, the sgemm rate and the E = 512 block forward, measured alike:
-         * 3 warm-ups (a new model's first calls size its workspaces and finish JIT compilation), 10 timed.
-         */
+        /** The machine's sgemm rate printed at the start: 3 warm-ups, 10 timed. */
         Harness utilisationHarness = new Harness(3, 10, 10);
     }
 
@@ -105,9 +134,14 @@ public final class BenchmarkCommand implements Callable<Integer> {
             p.sgemmN = 128;
             p.harness = new Harness(0, 1, 0.5);
             p.utilisationHarness = new Harness(1, 2, 0.5);
+            p.forks = 1;
+            p.trainPair = new InterleavedPair(1, 2);
+            p.utilisationPair = new InterleavedPair(1, 2);
         } else if (quick) {
             p.mode = "quick";
             p.harness = new Harness(1, 3, 6);
+            p.forks = 1;
+            p.trainPair = new InterleavedPair(2, 4);
         } else {
             p.mode = "full";
             p.longInTable = true;
@@ -117,6 +151,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
         }
         if (streamSteps != null) {
             p.streamSteps = streamSteps;
+        }
+        if (forks != null) {
+            if (forks < 1) {
+                throw new IllegalArgumentException("--forks must be at least 1, got " + forks);
+            }
+            p.forks = forks;
         }
         return p;
     }
@@ -138,17 +178,21 @@ public final class BenchmarkCommand implements Callable<Integer> {
     private final List<String> notes = new ArrayList<>();
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws Exception {
         long started = System.nanoTime();
         Plan p = plan();
+        if (part != null) {
+            runPart(Part.of(part), p);
+            return 0;
+        }
         header(p);
         if (ompCheck) {
             ompCheck(p);
             return 0;
         }
-        double sgemm = sgemm(p);
+        sgemm(p);
         if (utilisationOnly) {
-            utilisation(p, sgemm);
+            utilisation(p);
             printRatios();
             return 0;
         }
@@ -199,20 +243,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
             }
         }
 
-        // ---- ratios ----
-        Row mRatio = find(mlstm.name, p.ratioT);
-        Row lRatio = find(models.get(2).name, p.ratioT);
-        if (mRatio.batch != p.ratioBatch) {
-            throw new IllegalStateException("table batch at T=" + p.ratioT + " is " + mRatio.batch);
-        }
-        putRatio("mlstm_train_vs_lstm", tokensPerSecond(mRatio, mRatio.train) / tokensPerSecond(lRatio, lRatio.train));
-        Row sRatio = find(models.get(1).name, p.ratioT);
-        Row hRatio = find(models.get(3).name, p.ratioT);
-        putRatio("slstm_train_vs_lstm", tokensPerSecond(sRatio, sRatio.train) / tokensPerSecond(hRatio, hRatio.train));
-
-        utilisation(p, sgemm);
+        // ---- ratios, each from paired rounds in forked JVMs ----
+        putRatio("mlstm_train_vs_lstm", trainRatio(p, Part.MLSTM_TRAIN));
+        putRatio("slstm_train_vs_lstm", trainRatio(p, Part.SLSTM_TRAIN));
+        utilisation(p);
         linearity(p, mlstm, models.get(4));
-        stream(p);
+        streamInFork(p);
         ConcurrentSlowdown.Result shared = ConcurrentSlowdown.measure(p.harness, p.e, p.ratioT, p.ratioBatch);
         putRatio("lstm_concurrent_slowdown", shared.xlstmSlowdown());
         putRatio("lstm_concurrent_slowdown_dl4j_load", shared.lstmSlowdown());
@@ -246,15 +282,6 @@ public final class BenchmarkCommand implements Callable<Integer> {
         ratios.put(name, value);
     }
 
-    private Row find(String model, int t) {
-        for (Row r : rows) {
-            if (r.model.equals(model) && r.t == t) {
-                return r;
-            }
-        }
-        throw new IllegalStateException("no row " + model + " T=" + t);
-    }
-
     private static double tokensPerSecond(Row row, Harness.Result r) {
         return r.ok() ? row.batch * row.t / r.median() : Double.NaN;
     }
@@ -278,6 +305,10 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 + " timed calls (fewer once " + p.harness.budgetSeconds + " s are spent; n = timed forward/train"
                 + " calls); tokens/s from the median; fwd/train MB: peak off-heap ND4J tracks;"
                 + " native MB: peak RSS minus committed heap; RSS MB: peak resident set");
+        System.out.printf(Locale.ROOT, "ratios: training and utilisation from %d fresh JVM(s) each, the two halves"
+                + " alternating (%d + %d training rounds, %d + %d utilisation rounds: warm-up + timed), median of"
+                + " the per-round ratios; streaming in its own fresh JVM%n", p.forks, p.trainPair.warmupRounds,
+                p.trainPair.rounds, p.utilisationPair.warmupRounds, p.utilisationPair.rounds);
         System.out.println();
     }
 
@@ -304,7 +335,7 @@ public final class BenchmarkCommand implements Callable<Integer> {
         }
     }
 
-    private double sgemm(Plan p) {
+    private void sgemm(Plan p) {
         int n = p.sgemmN;
         INDArray a = Nd4j.rand(DataType.FLOAT, n, n).dup('f');
         INDArray b = Nd4j.rand(DataType.FLOAT, n, n).dup('f');
@@ -313,7 +344,6 @@ public final class BenchmarkCommand implements Callable<Integer> {
         double flops = 2.0 * n * n * n;
         System.out.printf(Locale.ROOT, "sgemm %d² FLOAT f-order (Nd4j.gemm, warm): median %.1f GFLOP/s, best %.1f"
                 + " GFLOP/s over %d repeats%n%n", n, flops / r.median() / 1e9, flops / r.min() / 1e9, r.seconds.size());
-        return flops / r.median();
     }
 
     private double stepLatencyMs(Model m, Plan p) {
@@ -374,21 +404,131 @@ public final class BenchmarkCommand implements Callable<Integer> {
                 + " (softmax and backward keep several copies)", Models.HEADS, gb);
     }
 
-    private void utilisation(Plan p, double sgemmAtStart) {
-        Model m = Models.mlstmStack(p.utilE, 1, 1);
-        INDArray x = Nd4j.rand(DataType.FLOAT, 1, p.utilE, p.utilT);
-        // The machine's sgemm rate drifts over a long run (shared hosts): measured again next to the forward,
-        // the better of the two is the denominator, so a slow moment cannot inflate the ratio.
-        System.out.println();
-        double sgemmFlops = Math.max(sgemmAtStart, sgemm(p));
-        Harness.Result r = p.utilisationHarness.measure(() -> m.net.output(x, false));
+    /**
+     * The utilisation ratio from each fork's rounds of one sgemm call and one E = {@code utilE} block forward,
+     * alternating: per round, the forward's GFLOP/s over the sgemm's; the median over all rounds of all forks.
+     */
+    private void utilisation(Plan p) throws Exception {
         double perToken = Models.mlstmBlockFlopsPerToken(p.utilE) + 2.0 * p.utilE;
-        double achieved = perToken * p.utilT / r.median();
-        System.out.printf(Locale.ROOT, "%nmLSTM block forward, E=%d, T=%d, B=1: %.1f ms median (%.1f min), analytic"
-                        + " %.2f MFLOP/token -> %.1f GFLOP/s achieved vs %.1f GFLOP/s sgemm (the better of the two"
-                        + " measurements)%n", p.utilE, p.utilT,
-                r.median() * 1e3, r.min() * 1e3, perToken / 1e6, achieved / 1e9, sgemmFlops / 1e9);
-        putRatio("mlstm_fwd_flop_utilisation", achieved / sgemmFlops);
+        double forwardFlops = perToken * p.utilT;
+        double sgemmFlops = 2.0 * p.sgemmN * p.sgemmN * p.sgemmN;
+        System.out.printf(Locale.ROOT, "%nmLSTM block forward, E=%d, T=%d, B=1 (analytic %.2f MFLOP/token), alternating"
+                + " with sgemm %d², %d fresh JVM(s):%n", p.utilE, p.utilT, perToken / 1e6, p.sgemmN, p.forks);
+        List<Double> ratios = new ArrayList<>();
+        for (InterleavedPair.Result r : forkPairs(p, Part.UTILISATION)) {
+            for (int i = 0; i < r.a.length; i++) {
+                ratios.add(forwardFlops / r.b[i] / (sgemmFlops / r.a[i]));
+            }
+            System.out.printf(Locale.ROOT, "  fork: sgemm median %.1f GFLOP/s, forward median %.1f ms = %.1f GFLOP/s%n",
+                    sgemmFlops / InterleavedPair.median(r.a) / 1e9, InterleavedPair.median(r.b) * 1e3,
+                    forwardFlops / InterleavedPair.median(r.b) / 1e9);
+        }
+        putRatio("mlstm_fwd_flop_utilisation", medianOf("forward GFLOP/s over sgemm GFLOP/s", ratios));
+    }
+
+    /**
+     * A training ratio from each fork's alternating fit calls of the xLSTM network and its DL4J LSTM baseline
+     * (equal tokens): per round, the LSTM's fit time over the xLSTM's; the median over all rounds of all forks.
+     */
+    private double trainRatio(Plan p, Part part) throws Exception {
+        System.out.printf(Locale.ROOT, "%n%s: training tokens/s, T=%d B=%d, fit calls alternating in %d fresh JVM(s):%n",
+                part.cliName(), p.ratioT, p.ratioBatch, p.forks);
+        List<Double> ratios = new ArrayList<>();
+        for (InterleavedPair.Result r : forkPairs(p, part)) {
+            for (int i = 0; i < r.a.length; i++) {
+                ratios.add(r.b[i] / r.a[i]);
+            }
+            double tokens = (double) p.ratioT * p.ratioBatch;
+            System.out.printf(Locale.ROOT, "  fork: xLSTM median %,.0f tokens/s, LSTM median %,.0f tokens/s%n",
+                    tokens / InterleavedPair.median(r.a), tokens / InterleavedPair.median(r.b));
+        }
+        return medianOf("xLSTM tokens/s over LSTM tokens/s", ratios);
+    }
+
+    private static double medianOf(String what, List<Double> perRound) {
+        double[] values = perRound.stream().mapToDouble(Double::doubleValue).toArray();
+        double median = InterleavedPair.median(values);
+        System.out.printf(Locale.ROOT, "  %s per round: median %.4f of %d (min %.4f, max %.4f)%n", what, median,
+                values.length, Arrays.stream(values).min().getAsDouble(), Arrays.stream(values).max().getAsDouble());
+        return median;
+    }
+
+    /** Runs {@code part} in {@link Plan#forks} fresh JVMs, one after the other, and returns their paired times. */
+    private List<InterleavedPair.Result> forkPairs(Plan p, Part part) throws Exception {
+        List<InterleavedPair.Result> results = new ArrayList<>();
+        for (int f = 0; f < p.forks; f++) {
+            Map<String, String> reported = ForkedJvm.run(ForkedJvm.inheritedOptions(), partArgs(p, part),
+                    "seconds_b", "    ");
+            results.add(new InterleavedPair.Result(seconds(reported.get("seconds_a")),
+                    seconds(reported.get("seconds_b"))));
+        }
+        return results;
+    }
+
+    /** This run's command line for {@code part} in a child JVM: the same mode and sizes. */
+    private List<String> partArgs(Plan p, Part part) {
+        List<String> args = new ArrayList<>(List.of("benchmark", "--part", part.cliName(),
+                "--stream-steps", Integer.toString(p.streamSteps)));
+        if (smoke) {
+            args.add("--smoke");
+        } else if (quick) {
+            args.add("--quick");
+        }
+        return args;
+    }
+
+    private static double[] seconds(String commaSeparated) {
+        return Arrays.stream(commaSeparated.split(",")).mapToDouble(Double::parseDouble).toArray();
+    }
+
+    private static String commaSeparated(double[] values) {
+        StringBuilder sb = new StringBuilder();
+        for (double v : values) {
+            sb.append(sb.length() == 0 ? "" : ",").append(v);
+        }
+        return sb.toString();
+    }
+
+    /** The child's side: measures {@code part} in this JVM and reports its results. */
+    private void runPart(Part part, Plan p) {
+        switch (part) {
+            case UTILISATION: {
+                Model block = Models.mlstmStack(p.utilE, 1, 1);
+                INDArray x = Nd4j.rand(DataType.FLOAT, 1, p.utilE, p.utilT);
+                int n = p.sgemmN;
+                INDArray a = Nd4j.rand(DataType.FLOAT, n, n).dup('f');
+                INDArray b = Nd4j.rand(DataType.FLOAT, n, n).dup('f');
+                INDArray c = Nd4j.create(DataType.FLOAT, new long[] {n, n}, 'f');
+                reportPair(p.utilisationPair.measure("sgemm", () -> Nd4j.gemm(a, b, c, false, false, 1.0, 0.0),
+                        "block forward", () -> block.net.output(x, false)));
+                break;
+            }
+            case MLSTM_TRAIN: {
+                Model mlstm = Models.mlstmStack(p.e, 2, p.e);
+                long h = Models.lstmHiddenForParams(p.e, 2, mlstm.sequenceParams);
+                trainPair(p, mlstm, Models.lstmStack("LSTM x2 H=" + h, p.e, h, 2));
+                break;
+            }
+            case SLSTM_TRAIN:
+                trainPair(p, Models.slstmBlockModel(p.e), Models.lstmStack("LSTM x1 H=" + p.e, p.e, p.e, 1));
+                break;
+            case STREAM:
+                stream(p);
+                break;
+            default:
+                throw new IllegalStateException("no measurement for part " + part);
+        }
+    }
+
+    private static void trainPair(Plan p, Model xlstm, Model lstm) {
+        INDArray x = Nd4j.rand(DataType.FLOAT, p.ratioBatch, p.e, p.ratioT);
+        INDArray y = Nd4j.rand(DataType.FLOAT, p.ratioBatch, p.e, p.ratioT);
+        reportPair(p.trainPair.measure(xlstm.name, () -> xlstm.net.fit(x, y), lstm.name, () -> lstm.net.fit(x, y)));
+    }
+
+    private static void reportPair(InterleavedPair.Result r) {
+        ForkedJvm.report("seconds_a", commaSeparated(r.a));
+        ForkedJvm.report("seconds_b", commaSeparated(r.b));
     }
 
     private void linearity(Plan p, Model mlstm, Model attention) {
@@ -419,7 +559,19 @@ public final class BenchmarkCommand implements Callable<Integer> {
     /** The most untimed steps before the streaming test's timed ones. */
     private static final int STREAM_WARMUP_CAP = 5_000;
 
-    private void stream(Plan p) {
+    /**
+     * The streaming line, measured in a fresh JVM: after the table's training runs the same steps read slower in
+     * this process (its heap, C heap and JIT profile are the training's), which is not what a streaming user sees.
+     */
+    private void streamInFork(Plan p) throws Exception {
+        System.out.println();
+        Map<String, String> reported = ForkedJvm.run(ForkedJvm.inheritedOptions(), partArgs(p, Part.STREAM),
+                "p99_ms", "");
+        putRatio("stream_ms_per_token", Double.parseDouble(reported.get("median_ms")));
+        putRatio("stream_p99_ms_per_token", Double.parseDouble(reported.get("p99_ms")));
+    }
+
+    private static void stream(Plan p) {
         Model m = Models.mixedStack(p.e);
         MultiLayerNetwork net = m.net;
         net.rnnClearPreviousState();
@@ -436,18 +588,23 @@ public final class BenchmarkCommand implements Callable<Integer> {
         long rssStart = Pointer.physicalBytes();
         double[] ms = new double[p.streamSteps];
         long t0 = System.nanoTime();
+        for (int i = 0; i < p.streamSteps; i++) {
+            long s = System.nanoTime();
+            net.rnnTimeStep(x);
+            ms[i] = (System.nanoTime() - s) / 1e6;
+        }
+        double total = (System.nanoTime() - t0) / 1e9;
+        // The memory sampler's thread would share the cores with the timed steps: the peaks are read over as many
+        // further, untimed steps.
         long offPeak;
         long rssPeak;
         try (Harness.MemorySampler sampler = new Harness.MemorySampler()) {
             for (int i = 0; i < p.streamSteps; i++) {
-                long s = System.nanoTime();
                 net.rnnTimeStep(x);
-                ms[i] = (System.nanoTime() - s) / 1e6;
             }
             offPeak = sampler.peakOffHeap();
             rssPeak = sampler.peakRss();
         }
-        double total = (System.nanoTime() - t0) / 1e9;
         Harness.settle();
         long offEnd = Harness.offHeapBytes();
         long rssEnd = Pointer.physicalBytes();
@@ -455,15 +612,15 @@ public final class BenchmarkCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         double median = sorted[sorted.length / 2];
         double p99 = sorted[Math.min(sorted.length - 1, (int) Math.floor(sorted.length * 0.99))];
-        System.out.printf(Locale.ROOT, "%nstreaming rnnTimeStep, %s (%,d params), E=%d, B=1, %,d steps in %.1f s"
-                        + " after %,d untimed: median %.3f ms/token, mean %.3f, p99 %.3f, max %.3f%n", m.name,
-                m.sequenceParams, p.e, p.streamSteps, total, warmup, median, total * 1e3 / p.streamSteps, p99,
-                sorted[sorted.length - 1]);
-        System.out.printf(Locale.ROOT, "  off-heap (ND4J + JavaCPP): start %s MB, peak %s MB, end %s MB;"
-                        + " RSS: start %s MB, peak %s MB, end %s MB%n", mb(offStart), mb(offPeak), mb(offEnd), mb(rssStart),
-                mb(rssPeak), mb(rssEnd));
-        putRatio("stream_ms_per_token", median);
-        putRatio("stream_p99_ms_per_token", p99);
+        ForkedJvm.log(String.format(Locale.ROOT, "streaming rnnTimeStep (fresh JVM), %s (%,d params), E=%d, B=1,"
+                        + " %,d steps in %.1f s after %,d untimed: median %.3f ms/token, mean %.3f, p99 %.3f, max %.3f",
+                m.name, m.sequenceParams, p.e, p.streamSteps, total, warmup, median, total * 1e3 / p.streamSteps, p99,
+                sorted[sorted.length - 1]));
+        ForkedJvm.log(String.format(Locale.ROOT, "  off-heap (ND4J + JavaCPP): start %s MB, peak %s MB (over as many"
+                        + " untimed steps after the timed ones), end %s MB; RSS: start %s MB, peak %s MB, end %s MB",
+                mb(offStart), mb(offPeak), mb(offEnd), mb(rssStart), mb(rssPeak), mb(rssEnd)));
+        ForkedJvm.report("median_ms", median);
+        ForkedJvm.report("p99_ms", p99);
     }
 
     private void writePlot(Plan p) throws IOException {

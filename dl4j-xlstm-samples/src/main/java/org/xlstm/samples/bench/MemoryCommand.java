@@ -1,21 +1,14 @@
 package org.xlstm.samples.bench;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Paths;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.xlstm.samples.XlstmCli;
 import org.xlstm.samples.bench.Models.Model;
 
 import picocli.CommandLine.Command;
@@ -106,36 +99,14 @@ public final class MemoryCommand implements Callable<Integer> {
         }
     }
 
-    /** Runs {@code --one model:mode:T} in a fresh JVM and returns its {@code key=bytes} lines. */
+    /** Runs {@code --one model:mode:T} in a fresh JVM and returns its peak and steady bytes. */
     private Map<String, Long> fork(String model, String mode, int t) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch"));
-        for (String property : System.getProperties().stringPropertyNames()) {
-            if (property.startsWith("xlstm.")) {
-                command.add("-D" + property + "=" + System.getProperty(property));
-            }
-        }
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), XlstmCli.class.getName(), "memory",
-                "--width", Long.toString(width), "--tokens-per-batch", Long.toString(tokensPerBatch),
-                "--passes", Integer.toString(passes), "--one", model + ":" + mode + ":" + t));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Map<String, String> reported = ForkedJvm.run(List.of("-Xms" + heap, "-Xmx" + heap, "-XX:+AlwaysPreTouch"),
+                List.of("memory", "--width", Long.toString(width), "--tokens-per-batch", Long.toString(tokensPerBatch),
+                        "--passes", Integer.toString(passes), "--one", model + ":" + mode + ":" + t),
+                "steady", null);
         Map<String, Long> values = new HashMap<>();
-        StringBuilder log = new StringBuilder();
-        try (BufferedReader out = new BufferedReader(
-                new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = out.readLine(); line != null; line = out.readLine()) {
-                log.append(line).append('\n');
-                if (line.matches("[a-z]+=-?[0-9]+")) {
-                    String[] kv = line.split("=");
-                    values.put(kv[0], Long.parseLong(kv[1]));
-                }
-            }
-        }
-        if (!process.waitFor(30, TimeUnit.MINUTES) || process.exitValue() != 0 || !values.containsKey("steady")) {
-            process.destroyForcibly();
-            throw new IllegalStateException("measuring " + model + " " + mode + " at T=" + t + " failed:\n" + log);
-        }
+        reported.forEach((key, value) -> values.put(key, Long.parseLong(value)));
         return values;
     }
 
@@ -162,8 +133,8 @@ public final class MemoryCommand implements Callable<Integer> {
             peak = sampler.peakNative();
         }
         long steady = settledNative();
-        System.out.println("peak=" + (peak - before));
-        System.out.println("steady=" + (steady - before));
+        ForkedJvm.report("peak", peak - before);
+        ForkedJvm.report("steady", steady - before);
     }
 
     /** Native memory once collections stop freeing any (ND4J frees a collected buffer on its own thread). */
