@@ -13,9 +13,10 @@ import javax.management.ObjectName;
  * C2 was still compiling the step path (ND4J's op executioner, the step kernels) after 10,000 and after 100,000
  * steps. A memory reading taken while one of these compilations ran held 8-15 MB more C heap than one taken between
  * them (glibc in-use bytes 28.6-30.0 MB against 13.1-15.3 MB, 76 MB off-heap in all): the JVM's working memory,
- * not the model's, and by chance more than the 5% the soak allows.
+ * not the model's, and by chance more than the 5% the soak allows. The benchmark uses it the other way round: its
+ * warm-up goes on until a round leaves nothing to compile, so that the timed rounds measure compiled code.
  */
-final class JitCompiler {
+public final class JitCompiler {
 
     private static final String DIAGNOSTIC_COMMANDS = "com.sun.management:type=DiagnosticCommand";
 
@@ -27,7 +28,7 @@ final class JitCompiler {
      *
      * @return whether the compilers were idle; false also where the JVM has no such command (not HotSpot)
      */
-    static boolean awaitIdle(long maxMillis) {
+    public static boolean awaitIdle(long maxMillis) {
         long deadline = System.nanoTime() + maxMillis * 1_000_000;
         while (true) {
             String queue = compilerQueue();
@@ -47,6 +48,12 @@ final class JitCompiler {
                 return false;
             }
         }
+    }
+
+    /** Whether a compilation runs or is queued now; false where the JVM cannot say. */
+    public static boolean busy() {
+        String queue = compilerQueue();
+        return queue != null && !isIdle(queue);
     }
 
     /**

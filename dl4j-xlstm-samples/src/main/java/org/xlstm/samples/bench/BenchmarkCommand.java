@@ -21,6 +21,7 @@ import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.xlstm.samples.JitCompiler;
 import org.xlstm.samples.bench.Models.Model;
 
 import picocli.CommandLine.Command;
@@ -556,8 +557,12 @@ public final class BenchmarkCommand implements Callable<Integer> {
         return r.ok() ? r.median() : Double.NaN;
     }
 
-    /** The most untimed steps before the streaming test's timed ones. */
+    /** The untimed steps before the streaming test's timed ones: at least as many as timed, up to this. */
     private static final int STREAM_WARMUP_CAP = 5_000;
+    /** The most untimed steps while the JIT compilers are still busy (and at most six times the timed ones). */
+    private static final int STREAM_WARMUP_MAX = 30_000;
+    /** Untimed steps between two looks at the JIT compilers' queue. */
+    private static final int STREAM_WARMUP_BLOCK = 500;
 
     /**
      * The streaming line, measured in a fresh JVM: after the table's training runs the same steps read slower in
@@ -576,13 +581,20 @@ public final class BenchmarkCommand implements Callable<Integer> {
         MultiLayerNetwork net = m.net;
         net.rnnClearPreviousState();
         INDArray x = Nd4j.rand(DataType.FLOAT, 1, p.e, 1);
-        // The JIT compiles the step form's loops over the first thousand or two steps (with 20 warm-up steps
-        // the quick run's 2,000 timed steps measured mostly compilation); so as many untimed steps as timed
-        // ones, at most STREAM_WARMUP_CAP, make the quick run's tail the full run's.
-        int warmup = Math.min(p.streamSteps, STREAM_WARMUP_CAP);
-        for (int i = 0; i < warmup; i++) {
-            net.rnnTimeStep(x);
+        // The JIT compiles the step form's loops over the first thousands of steps (with 20 warm-up steps the quick
+        // run's 2,000 timed steps measured mostly compilation, and with 2,000 the idle machine's p99 was 4.1 ms
+        // against 2.1 after 5,000): as many untimed steps as timed ones, at least, then more while a block of
+        // steps leaves the JIT compilers work, so that the quick run's tail is a long-running stream's.
+        int warmupMin = Math.min(p.streamSteps, STREAM_WARMUP_CAP);
+        int warmupMax = (int) Math.min(STREAM_WARMUP_MAX, 6L * p.streamSteps);
+        int warmup = 0;
+        while (warmup < warmupMin || warmup < warmupMax && JitCompiler.busy()) {
+            for (int i = 0; i < STREAM_WARMUP_BLOCK; i++) {
+                net.rnnTimeStep(x);
+            }
+            warmup += STREAM_WARMUP_BLOCK;
         }
+        boolean compiled = !JitCompiler.busy();
         Harness.settle();
         long offStart = Harness.offHeapBytes();
         long rssStart = Pointer.physicalBytes();
@@ -613,8 +625,9 @@ public final class BenchmarkCommand implements Callable<Integer> {
         double median = sorted[sorted.length / 2];
         double p99 = sorted[Math.min(sorted.length - 1, (int) Math.floor(sorted.length * 0.99))];
         ForkedJvm.log(String.format(Locale.ROOT, "streaming rnnTimeStep (fresh JVM), %s (%,d params), E=%d, B=1,"
-                        + " %,d steps in %.1f s after %,d untimed: median %.3f ms/token, mean %.3f, p99 %.3f, max %.3f",
-                m.name, m.sequenceParams, p.e, p.streamSteps, total, warmup, median, total * 1e3 / p.streamSteps, p99,
+                        + " %,d steps in %.1f s after %,d untimed (JIT %s): median %.3f ms/token, mean %.3f, p99 %.3f, max %.3f",
+                m.name, m.sequenceParams, p.e, p.streamSteps, total, warmup, compiled ? "idle" : "still compiling",
+                median, total * 1e3 / p.streamSteps, p99,
                 sorted[sorted.length - 1]));
         ForkedJvm.log(String.format(Locale.ROOT, "  off-heap (ND4J + JavaCPP): start %s MB, peak %s MB (over as many"
                         + " untimed steps after the timed ones), end %s MB; RSS: start %s MB, peak %s MB, end %s MB",

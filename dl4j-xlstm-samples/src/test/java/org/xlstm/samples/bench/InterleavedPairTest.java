@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
-/** The paired rounds: alternating order, warm-up rounds left out of the result, medians. */
+/** The paired rounds: alternating order, warm-up rounds (set, and while the JIT compiles) left out, medians. */
 class InterleavedPairTest {
 
     @Test
@@ -22,7 +23,7 @@ class InterleavedPairTest {
         };
         Runnable b = () -> calls.add("B");
 
-        InterleavedPair.Result r = new InterleavedPair(1, 3).measure("a", a, "b", b);
+        InterleavedPair.Result r = new InterleavedPair(1, 3, () -> false).measure("a", a, "b", b);
 
         assertEquals(List.of("A", "B", "B", "A", "A", "B", "B", "A"), calls);
         assertEquals(3, r.a.length);
@@ -31,6 +32,25 @@ class InterleavedPairTest {
             assertTrue(seconds >= 0.02 && seconds < 1.0, "timed A round took " + seconds + " s: 20 ms expected, the"
                     + " 1 s warm-up must not be among them");
         }
+    }
+
+    @Test
+    void roundsAfterWhichTheJitStillCompilesAreWarmUps() {
+        int[] aCalls = {0};
+        Iterator<Boolean> compiling = List.of(true, true, false, true).iterator();
+        InterleavedPair.Result r = new InterleavedPair(1, 2, compiling::next)
+                .measure("a", () -> aCalls[0]++, "b", () -> { });
+        // Round 1 is the set warm-up; after rounds 2 and 3 the JIT was busy, after round 4 idle: 4 and 5 are timed.
+        assertEquals(5, aCalls[0]);
+        assertEquals(2, r.a.length);
+    }
+
+    @Test
+    void extraWarmUpRoundsAreCapped() {
+        int[] aCalls = {0};
+        InterleavedPair.Result r = new InterleavedPair(2, 3, () -> true).measure("a", () -> aCalls[0]++, "b", () -> { });
+        assertEquals(2 + InterleavedPair.MAX_EXTRA_WARMUP_ROUNDS + 3, aCalls[0]);
+        assertEquals(3, r.a.length);
     }
 
     @Test
