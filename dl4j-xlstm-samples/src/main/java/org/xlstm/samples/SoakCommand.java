@@ -62,6 +62,12 @@ public final class SoakCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
     private long seed;
 
+    @Option(names = "--malloc-trim-threshold", defaultValue = "131072",
+            description = "glibc's trim threshold for this process in bytes (mallopt), so that C heap the JVM's"
+                    + " threads freed is not kept resident; -1 leaves glibc's own, rising threshold"
+                    + " (default: ${DEFAULT-VALUE})")
+    private long mallocTrimThreshold;
+
     /** The xLSTM stack, or DL4J's own recurrent layers for comparison under the same loop and measures. */
     enum Model { xlstm, lstm }
 
@@ -78,6 +84,11 @@ public final class SoakCommand implements Callable<Integer> {
         if (steps <= baselineAfter || replay > baselineAfter || replay < 1) {
             throw new IllegalArgumentException("need --replay (" + replay + ") in [1, --baseline-after ("
                     + baselineAfter + ")] and --baseline-after < --steps (" + steps + ")");
+        }
+        if (mallocTrimThreshold >= 0) {
+            System.out.println(MallocTrimThreshold.set(mallocTrimThreshold)
+                    ? String.format("glibc trim threshold fixed at %,d bytes for this process", mallocTrimThreshold)
+                    : "glibc trim threshold left as it is (not glibc, or mallopt refused " + mallocTrimThreshold + ")");
         }
         MultiLayerNetwork net = network();
         Nd4j.getRandom().setSeed(seed);

@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code xlstm soak} on a few thousand tiny steps, of each model: all checks run and pass, latency is printed, every
- * memory reading was taken with the JIT idle, and glibc's allocated bytes are shown beside the resident size.
+ * memory reading was taken with the JIT idle, glibc's trim threshold is fixed on glibc, and its allocated bytes are
+ * shown beside the resident size.
  */
 class SoakCommandTest {
 
@@ -47,6 +48,7 @@ class SoakCommandTest {
                 out.lines().filter(l -> l.contains("(JIT idle, ")).count(), out);
         assertTrue(out.contains("off-heap resident: "), out);
         if (MallocInUse.available()) {
+            assertTrue(out.contains("glibc trim threshold fixed at 131,072 bytes"), out);
             assertTrue(out.contains("off-heap allocated (malloc in use, not checked): ")
                     && out.contains("bytes, malloc in use "), out);
         }
