@@ -22,14 +22,14 @@ final class MallocTrimThreshold {
     private MallocTrimThreshold() {
     }
 
-    /** Sets the threshold; false where this is not glibc or glibc refused the value. */
-    static boolean set(long bytes) {
-        if (!Platform.isLinux() || bytes < 0 || bytes > Integer.MAX_VALUE) {
+    /** Sets the threshold (0 to {@code Integer.MAX_VALUE}); false where this is not glibc or glibc refused it. */
+    static boolean set(int bytes) {
+        if (!Platform.isLinux()) {
             return false;
         }
         try {
             Function mallopt = Function.getFunction("c", "mallopt");
-            return mallopt.invokeInt(new Object[] {M_TRIM_THRESHOLD, (int) bytes}) == 1;
+            return mallopt.invokeInt(new Object[] {M_TRIM_THRESHOLD, bytes}) == 1;
         } catch (UnsatisfiedLinkError notGlibc) {
             return false;
         }

@@ -85,8 +85,12 @@ public final class SoakCommand implements Callable<Integer> {
             throw new IllegalArgumentException("need --replay (" + replay + ") in [1, --baseline-after ("
                     + baselineAfter + ")] and --baseline-after < --steps (" + steps + ")");
         }
+        if (mallocTrimThreshold < -1 || mallocTrimThreshold > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("soak: --malloc-trim-threshold must be -1 (glibc's own) or 0 to "
+                    + Integer.MAX_VALUE + " bytes, got " + mallocTrimThreshold);
+        }
         if (mallocTrimThreshold >= 0) {
-            System.out.println(MallocTrimThreshold.set(mallocTrimThreshold)
+            System.out.println(MallocTrimThreshold.set((int) mallocTrimThreshold)
                     ? String.format("glibc trim threshold fixed at %,d bytes for this process", mallocTrimThreshold)
                     : "glibc trim threshold left as it is (not glibc, or mallopt refused " + mallocTrimThreshold + ")");
         }

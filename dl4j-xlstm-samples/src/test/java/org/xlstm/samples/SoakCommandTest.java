@@ -1,6 +1,7 @@
 package org.xlstm.samples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -25,6 +26,15 @@ class SoakCommandTest {
     @Test
     void theDl4jLstmComparisonRunsTheSameChecks() {
         assertShortSoakPasses("lstm");
+    }
+
+    @Test
+    void aTrimThresholdOutOfRangeIsRefusedByName() {
+        Map.Entry<Integer, String> result = Reference.runInProcess("soak", "--steps", "20000",
+                "--malloc-trim-threshold", "-2");
+        assertNotEquals(0, result.getKey());
+        assertTrue(result.getValue().contains("--malloc-trim-threshold must be -1 (glibc's own) or 0 to 2147483647"
+                + " bytes, got -2"), result.getValue());
     }
 
     private static void assertShortSoakPasses(String model) {
